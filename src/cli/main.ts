@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * cnibench's command line. The only place that prints errors, sets exit codes and installs signal handlers: every
+ * command throws CnibenchError for anything a user can fix, and this edge prints it on one line with its hint.
+ */
+import { Command, CommanderError } from 'commander'
+import { CnibenchError, ExitCode } from '../errors.js'
+import { version } from '../version.js'
+import { registerDatapaths } from './commands/datapaths.js'
+import { registerDoctor } from './commands/doctor.js'
+import { registerLab } from './commands/lab.js'
+import { installInterruptHandlers } from './interrupt.js'
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('cnibench')
+    .description('what a Kubernetes CNI datapath costs against the bare network, measured on real kernel devices')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  registerDoctor(program)
+  registerDatapaths(program)
+  registerLab(program)
+  return program
+}
+
+async function main(argv: string[]): Promise<void> {
+  installInterruptHandlers()
+  await buildProgram().parseAsync(argv, { from: 'user' })
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.exitCode = report(error)
+})
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message (and --help / --version output exit with code 0).
+    return error.exitCode === 0 ? 0 : ExitCode.usage
+  }
+  if (error instanceof CnibenchError) {
+    process.stderr.write(`cnibench: error: ${error.oneLine()}\n`)
+    return error.exitCode
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  process.stderr.write(`cnibench: internal error (please report it): ${message}\n`)
+  return ExitCode.failure
+}

@@ -1,0 +1,39 @@
+/**
+ * The datapath registry: an explicit list, so the set of datapaths is visible in one place and type-checked.
+ * Adding a datapath = one file in this folder + one line here.
+ */
+import { CnibenchError } from '../../errors.js'
+import type { Datapath } from '../datapath.js'
+import { calicoBgp } from './calico-bgp.js'
+import { calicoIpip } from './calico-ipip.js'
+import { calicoVxlan } from './calico-vxlan.js'
+import { canal } from './canal.js'
+import { flannelHostGw } from './flannel-host-gw.js'
+import { flannelVxlan } from './flannel-vxlan.js'
+import { host } from './host.js'
+import { macvlan } from './macvlan.js'
+
+export const datapaths = {
+  host,
+  'calico-bgp': calicoBgp,
+  'calico-ipip': calicoIpip,
+  'calico-vxlan': calicoVxlan,
+  'flannel-host-gw': flannelHostGw,
+  'flannel-vxlan': flannelVxlan,
+  canal,
+  macvlan,
+} as const satisfies Record<string, Datapath>
+
+export type DatapathName = keyof typeof datapaths
+
+export const datapathNames = Object.keys(datapaths) as DatapathName[]
+
+export function getDatapath(name: string): Datapath {
+  const found = (datapaths as Record<string, Datapath>)[name]
+  if (!found) {
+    throw new CnibenchError('E_UNKNOWN_DATAPATH', `unknown datapath "${name}"`, {
+      hint: `choose one of: ${datapathNames.join(', ')} (see \`cnibench datapaths\`)`,
+    })
+  }
+  return found
+}

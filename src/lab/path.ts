@@ -1,0 +1,285 @@
+/**
+ * `lab path`: the packet path from one pod to another, read from the kernel of the lab actually built, not from the
+ * datapath's description. At each namespace it asks the kernel where the packet goes (`ip route get ... iif`), then
+ * follows the device: a veth to its peer (in whichever namespace), a bridge to the port its FDB names for the
+ * destination MAC, a macvlan to its lower device, a VXLAN or IPIP device to the underlay and the decapsulating device
+ * on the far node. Seed 003's notation: pod1 eth0 → caliXXXX → node1 eth0 → … → pod2 eth0.
+ */
+import { run } from '../exec/run.js'
+import { bridgeFdb, inNetns, ipJson, listLinks, type IpLink } from '../exec/netns.js'
+import { CnibenchError } from '../errors.js'
+import type { LabRecord } from './state.js'
+
+export interface PathHop {
+  /** Lab role of the namespace: pod1, node1, underlay. */
+  where: string
+  netns: string
+  device: string
+  /** veth, bridge, vxlan, macvlan, ipip, lo ... */
+  kind: string
+  /** What happens here: "VXLAN encap VNI 1 → 192.168.250.2", "deliver". */
+  note?: string
+}
+
+export interface PacketPath {
+  from: { pod: string; ip: string }
+  to: { pod: string; ip: string }
+  reachable: boolean
+  hops: PathHop[]
+}
+
+interface RouteAnswer {
+  type?: string
+  dst: string
+  dev: string
+  gateway?: string
+  prefsrc?: string
+}
+
+const MAX_HOPS = 40
+
+export async function tracePath(record: LabRecord, fromPod: string, toPod: string): Promise<PacketPath> {
+  const from = findPod(record, fromPod)
+  const to = findPod(record, toPod)
+  // One ping fills the neighbour tables the L2 steps read; its answer also says whether the path works at all.
+  const ping = await run(inNetns(from.netns, ['ping', '-c', '1', '-W', '2', to.ip]), { allowFailure: true })
+  const tracer = new Tracer(record)
+  const hops = await tracer.trace(from.netns, from.ip, to.ip)
+  return { from: { pod: from.name, ip: from.ip }, to: { pod: to.name, ip: to.ip }, reachable: ping.code === 0, hops }
+}
+
+function findPod(record: LabRecord, name: string) {
+  const pod = record.plan.pods.find((p) => p.name === name)
+  if (!pod) {
+    throw new CnibenchError('E_USAGE', `lab ${record.name} has no pod "${name}"`, {
+      hint: `choose one of: ${record.plan.pods.map((p) => p.name).join(', ')}`,
+    })
+  }
+  return pod
+}
+
+/** Seed-style one-liner. The underlay switch's ports are left out: "underlay br0" says it. */
+export function formatPath(path: PacketPath): string {
+  return path.hops
+    .filter((h) => !(h.where === 'underlay' && h.kind !== 'bridge'))
+    .map((h) => {
+      const name =
+        h.device === 'eth0' || h.kind === 'lo' || h.where === 'underlay' ? `${h.where} ${h.device}` : `${h.device} (${h.where})`
+      return h.note ? `${name} [${h.note}]` : name
+    })
+    .join(' → ')
+}
+
+class Tracer {
+  private readonly links = new Map<string, Promise<IpLink[]>>()
+  private readonly nsids = new Map<string, Promise<{ nsid: number; name?: string }[]>>()
+  private readonly labels = new Map<string, string>()
+  private readonly namespaces: string[]
+  readonly hops: PathHop[] = []
+
+  constructor(record: LabRecord) {
+    const { plan } = record
+    this.labels.set(plan.wireNetns, 'underlay')
+    for (const pod of plan.pods) this.labels.set(pod.netns, pod.name)
+    for (const node of plan.nodes) this.labels.set(node.netns, node.name) // hostNetwork pods are their node
+    this.namespaces = [...this.labels.keys()]
+  }
+
+  async trace(netns: string, src: string, dst: string): Promise<PathHop[]> {
+    await this.walkL3(netns, undefined, src, dst)
+    return this.hops
+  }
+
+  /** Route the packet (src → dst) hop by hop from `netns` until it is delivered locally; returns where. */
+  private async walkL3(
+    netns: string,
+    iif: string | undefined,
+    src: string,
+    dst: string,
+    arrivalNote: string | undefined = 'deliver',
+  ): Promise<{ netns: string; dev: string }> {
+    let here = { netns, iif }
+    for (let guard = 0; guard < MAX_HOPS; guard++) {
+      const route = await this.routeGet(here.netns, dst, src, here.iif)
+      if (!route) {
+        this.push(here.netns, here.iif ?? '-', '-', 'no route')
+        return { netns: here.netns, dev: here.iif ?? '-' }
+      }
+      if (route.type === 'local') {
+        if (!here.iif) this.push(here.netns, 'lo', 'lo', arrivalNote)
+        else if (arrivalNote) this.note(here.netns, here.iif, arrivalNote)
+        return { netns: here.netns, dev: here.iif ?? 'lo' }
+      }
+      if (route.type === 'blackhole' || route.type === 'unreachable') {
+        this.push(here.netns, route.dev ?? '-', route.type, 'dropped')
+        return { netns: here.netns, dev: '-' }
+      }
+      const out = await this.link(here.netns, route.dev)
+      const kind = kindOf(out)
+      const nextHop = route.gateway ?? dst
+      this.push(here.netns, out.ifname, kind)
+      if (kind === 'vxlan' || kind === 'ipip') {
+        here = await this.tunnel(here.netns, out, kind, nextHop)
+        continue
+      }
+      const mac = await this.neighbourMac(here.netns, out.ifname, nextHop)
+      const arrival = await this.walkL2(here.netns, out, mac)
+      if (!arrival) return { netns: here.netns, dev: out.ifname }
+      here = { netns: arrival.netns, iif: arrival.dev }
+    }
+    throw new Error('packet path did not end within 40 hops')
+  }
+
+  /** Encapsulate at `dev`, carry the outer packet across the underlay, return the decapsulating device. */
+  private async tunnel(netns: string, dev: IpLink, kind: 'vxlan' | 'ipip', nextHop: string) {
+    const data = dev.linkinfo?.info_data ?? {}
+    const local = String(data['local'] ?? '')
+    const remote = kind === 'vxlan' ? await this.vxlanRemote(netns, dev, nextHop) : nextHop
+    const what = kind === 'vxlan' ? `VXLAN encap VNI ${String(data['id'])} UDP ${String(data['port'])}` : 'IPIP encap'
+    this.note(netns, dev.ifname, `${what} → ${remote}`)
+    const outerSrc = local || (await this.routeGet(netns, remote))?.prefsrc || ''
+    const arrival = await this.walkL3(netns, undefined, outerSrc, remote, undefined)
+    const decap = (await this.listLinks(arrival.netns)).find(
+      (l) => kindOf(l) === kind && (kind !== 'vxlan' || l.linkinfo?.info_data?.['port'] === data['port']),
+    )
+    if (!decap) throw new Error(`no ${kind} device in ${arrival.netns} to decapsulate`)
+    this.push(arrival.netns, decap.ifname, kind, 'decap')
+    return { netns: arrival.netns, iif: decap.ifname }
+  }
+
+  /** Follow a frame for `mac` sent out of `dev` until a device that owns the MAC receives it. */
+  private async walkL2(netns: string, dev: IpLink, mac: string | undefined): Promise<{ netns: string; dev: string } | undefined> {
+    let here = { netns, dev }
+    for (let guard = 0; guard < MAX_HOPS; guard++) {
+      const kind = kindOf(here.dev)
+      if (kind === 'bridge') {
+        const port = await this.bridgePort(here.netns, here.dev, mac)
+        if (!port) return undefined
+        this.push(here.netns, port.ifname, kindOf(port))
+        here = { netns: here.netns, dev: port }
+      } else if (kind === 'macvlan') {
+        const lower = await this.peerOrLower(here.netns, here.dev)
+        this.push(lower.netns, lower.dev.ifname, kindOf(lower.dev))
+        here = lower
+      } else if (kind === 'veth') {
+        const peer = await this.peerOrLower(here.netns, here.dev)
+        const received = await this.receive(peer.netns, peer.dev, mac)
+        if (received.deliveredTo) return received.deliveredTo
+        here = received.next ?? peer
+        if (!received.next) return undefined
+      } else {
+        return undefined
+      }
+    }
+    return undefined
+  }
+
+  /** A frame arrives on `dev`: a bridge port hands it to its bridge, a matching MAC takes it up, a macvlan child may. */
+  private async receive(netns: string, dev: IpLink, mac: string | undefined) {
+    this.push(netns, dev.ifname, kindOf(dev))
+    if (dev.master) {
+      const bridge = await this.link(netns, dev.master)
+      this.push(netns, bridge.ifname, 'bridge')
+      if (bridge.address === mac) return { deliveredTo: { netns, dev: bridge.ifname } }
+      const port = await this.bridgePort(netns, bridge, mac)
+      if (!port) return {}
+      this.push(netns, port.ifname, kindOf(port))
+      return { next: { netns, dev: port } }
+    }
+    if (!mac || dev.address === mac) return { deliveredTo: { netns, dev: dev.ifname } }
+    const child = await this.macvlanOwning(mac)
+    if (child) {
+      this.push(child.netns, child.dev.ifname, 'macvlan')
+      return { deliveredTo: { netns: child.netns, dev: child.dev.ifname } }
+    }
+    return { deliveredTo: { netns, dev: dev.ifname } }
+  }
+
+  private async bridgePort(netns: string, bridge: IpLink, mac: string | undefined): Promise<IpLink | undefined> {
+    const fdb = await bridgeFdb(netns, { bridge: bridge.ifname })
+    const entry = fdb.find((e) => e.mac === mac && e.ifname !== bridge.ifname)
+    return entry ? this.link(netns, entry.ifname) : undefined
+  }
+
+  private async macvlanOwning(mac: string): Promise<{ netns: string; dev: IpLink } | undefined> {
+    for (const ns of this.namespaces) {
+      const dev = (await this.listLinks(ns)).find((l) => kindOf(l) === 'macvlan' && l.address === mac)
+      if (dev) return { netns: ns, dev }
+    }
+    return undefined
+  }
+
+  /** The veth peer or the macvlan/vxlan lower device, which may be in another namespace. */
+  private async peerOrLower(netns: string, dev: IpLink): Promise<{ netns: string; dev: IpLink }> {
+    let target = netns
+    if (dev.link_netnsid !== undefined) {
+      const ids = await this.nsidsOf(netns)
+      const name = ids.find((i) => i.nsid === dev.link_netnsid)?.name
+      if (!name) throw new Error(`cannot resolve namespace id ${dev.link_netnsid} seen from ${netns}`)
+      target = name
+    }
+    const peer = (await this.listLinks(target)).find((l) => l.ifindex === dev.link_index)
+    if (!peer) throw new Error(`no device with index ${dev.link_index} in ${target}`)
+    return { netns: target, dev: peer }
+  }
+
+  private async vxlanRemote(netns: string, dev: IpLink, nextHop: string): Promise<string> {
+    const mac = await this.neighbourMac(netns, dev.ifname, nextHop)
+    const fdb = await bridgeFdb(netns, { dev: dev.ifname })
+    const entry = fdb.find((e) => e.mac === mac && e.dst)
+    return entry?.dst ?? String(dev.linkinfo?.info_data?.['group'] ?? dev.linkinfo?.info_data?.['remote'] ?? '?')
+  }
+
+  private async neighbourMac(netns: string, dev: string, ip: string): Promise<string | undefined> {
+    const entries = await ipJson<{ dst: string; lladdr?: string }[]>(netns, ['neigh', 'show', 'dev', dev])
+    return entries.find((e) => e.dst === ip)?.lladdr
+  }
+
+  private async routeGet(netns: string, dst: string, src?: string, iif?: string): Promise<RouteAnswer | undefined> {
+    const args = ['route', 'get', dst, ...(iif && src ? ['from', src, 'iif', iif] : [])]
+    try {
+      return (await ipJson<RouteAnswer[]>(netns, args))[0]
+    } catch {
+      return undefined
+    }
+  }
+
+  private push(netns: string, device: string, kind: string, note?: string): void {
+    const last = this.hops.at(-1)
+    if (last && last.netns === netns && last.device === device) {
+      if (note) last.note = note
+      return
+    }
+    this.hops.push({ where: this.labels.get(netns) ?? netns, netns, device, kind, ...(note ? { note } : {}) })
+  }
+
+  private note(netns: string, device: string, note: string): void {
+    const hop = [...this.hops].reverse().find((h) => h.netns === netns && h.device === device)
+    if (hop) hop.note = note
+  }
+
+  private link(netns: string, name: string): Promise<IpLink> {
+    return this.listLinks(netns).then((links) => {
+      const link = links.find((l) => l.ifname === name)
+      if (!link) throw new Error(`no device ${name} in ${netns}`)
+      return link
+    })
+  }
+
+  private listLinks(netns: string): Promise<IpLink[]> {
+    let cached = this.links.get(netns)
+    if (!cached) this.links.set(netns, (cached = listLinks(netns)))
+    return cached
+  }
+
+  private nsidsOf(netns: string) {
+    let cached = this.nsids.get(netns)
+    if (!cached) this.nsids.set(netns, (cached = ipJson<{ nsid: number; name?: string }[]>(netns, ['netns', 'list-id'])))
+    return cached
+  }
+}
+
+function kindOf(link: IpLink): string {
+  if (link.ifname === 'lo') return 'lo'
+  return link.linkinfo?.info_kind ?? (link.link_type === 'none' ? 'tun' : 'device')
+}

@@ -1,0 +1,182 @@
+/**
+ * The lab's topology model and its planner: from a request (datapath, node and pod counts, address blocks, MTU) to
+ * every name and address the builder will create. Pure: no IO, so it is unit-tested and printed by --dry-run.
+ *
+ * Naming: every namespace is `cnb-<lab>.<role>`. Lab names cannot contain dots, so the prefix of one lab never matches
+ * another's (lab "a" and lab "a-b"), and `lab clean` can find leftovers by the `cnb-` prefix alone. Interfaces live
+ * inside those namespaces and take the names the real plugins use (eth0, cni0, flannel.1, caliXXXX).
+ */
+import { CnibenchError } from '../errors.js'
+import { formatCidr, formatIp, host, overlaps, parseCidr, size, subnet, type Cidr } from './ipv4.js'
+
+export const NETNS_PREFIX = 'cnb-'
+export const LAB_NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/
+
+export interface LabRequest {
+  name: string
+  nodes: number
+  podsPerNode: number
+  /** The underlay (node network) block; nodes get .1, .2, ...; the last host address is the underlay gateway. */
+  underlayCidr: string
+  /** The cluster's pod block; node i gets the i-th /24 (its "PodCIDR"). */
+  podCidr: string
+  /** MTU of the underlay (the node's eth0). Pod MTU follows from the datapath. */
+  underlayMtu: number
+}
+
+/** How a datapath gives pods their addresses. */
+export type Addressing =
+  /** hostNetwork: the "pods" are the node namespaces themselves. */
+  | 'host'
+  /** Each node owns a /24 of the pod block (Flannel, Calico, Cilium). */
+  | 'node-cidr'
+  /** Pods take addresses in the underlay subnet (macvlan: static IPs on the physical network). */
+  | 'underlay'
+
+export interface DatapathShape {
+  addressing: Addressing
+  /** Pod MTU the real plugin would configure over an underlay of this MTU. */
+  podMtu(underlayMtu: number): number
+}
+
+export interface NodePlan {
+  name: string
+  /** 1-based. */
+  index: number
+  netns: string
+  underlayIp: string
+  underlayPrefix: number
+  /** Node-local pod block (e.g. 10.244.1.0/24), also for datapaths that do not use it. */
+  podCidr: string
+  /** First address of podCidr: bridge gateway (Flannel) or tunnel endpoint address. */
+  podGateway: string
+  /** Deterministic MAC for this node's tunnel endpoint, so peers can be programmed before it exists. */
+  vtepMac: string
+}
+
+export interface PodPlan {
+  name: string
+  /** 1-based, global across nodes: pod1 is the first pod on node1. */
+  index: number
+  node: string
+  netns: string
+  ip: string
+  prefixLen: number
+}
+
+export interface LabPlan {
+  name: string
+  datapath: string
+  netnsPrefix: string
+  /** The namespace holding the underlay switch (bridge br0) that joins all nodes' eth0. */
+  wireNetns: string
+  underlay: { cidr: string; gateway: string; mtu: number }
+  podCidr: string
+  podMtu: number
+  nodes: NodePlan[]
+  pods: PodPlan[]
+}
+
+export function labNetnsPrefix(lab: string): string {
+  return `${NETNS_PREFIX}${lab}.`
+}
+
+export function validateLabName(name: string): void {
+  if (!LAB_NAME_PATTERN.test(name)) {
+    throw new CnibenchError('E_USAGE', `invalid lab name "${name}"`, {
+      hint: 'use 1-24 characters: a lowercase letter first, then lowercase letters, digits or "-"',
+    })
+  }
+}
+
+export function planLab(request: LabRequest, datapath: { name: string } & DatapathShape): LabPlan {
+  validateLabName(request.name)
+  checkCounts(request)
+  const underlay = parseCidr(request.underlayCidr)
+  const pods = parseCidr(request.podCidr)
+  checkBlocks(underlay, pods, request)
+  const prefix = labNetnsPrefix(request.name)
+  const gatewayOffset = size(underlay) - 2
+  const nodes = Array.from({ length: request.nodes }, (_, i) => planNode(prefix, i + 1, underlay, pods))
+  return {
+    name: request.name,
+    datapath: datapath.name,
+    netnsPrefix: prefix,
+    wireNetns: `${prefix}wire`,
+    underlay: { cidr: formatCidr(underlay), gateway: formatIp(host(underlay, gatewayOffset)), mtu: request.underlayMtu },
+    podCidr: formatCidr(pods),
+    podMtu: datapath.podMtu(request.underlayMtu),
+    nodes,
+    pods: planPods(prefix, nodes, request, datapath.addressing, underlay),
+  }
+}
+
+function planNode(prefix: string, index: number, underlay: Cidr, pods: Cidr): NodePlan {
+  const nodeCidr = subnet(pods, 24, index)
+  return {
+    name: `node${index}`,
+    index,
+    netns: `${prefix}node${index}`,
+    underlayIp: formatIp(host(underlay, index)),
+    underlayPrefix: underlay.prefix,
+    podCidr: formatCidr(nodeCidr),
+    podGateway: formatIp(nodeCidr.network),
+    vtepMac: `0e:cb:00:00:${hex2(Math.floor(index / 256))}:${hex2(index % 256)}`,
+  }
+}
+
+function planPods(prefix: string, nodes: NodePlan[], request: LabRequest, addressing: Addressing, underlay: Cidr): PodPlan[] {
+  const pods: PodPlan[] = []
+  for (const node of nodes) {
+    for (let j = 1; j <= request.podsPerNode; j++) {
+      const index = pods.length + 1
+      const name = `pod${index}`
+      if (addressing === 'host') {
+        pods.push({ name, index, node: node.name, netns: node.netns, ip: node.underlayIp, prefixLen: node.underlayPrefix })
+      } else if (addressing === 'underlay') {
+        // After the node addresses, so a pod never takes a node's IP.
+        const ip = formatIp(host(underlay, request.nodes + index))
+        pods.push({ name, index, node: node.name, netns: `${prefix}${name}`, ip, prefixLen: underlay.prefix })
+      } else {
+        // .1 is the node's bridge gateway in bridged datapaths; pods start at .2 everywhere for uniformity.
+        const ip = formatIp(host(parseCidr(node.podCidr), j + 1))
+        pods.push({ name, index, node: node.name, netns: `${prefix}${name}`, ip, prefixLen: 24 })
+      }
+    }
+  }
+  return pods
+}
+
+function checkCounts(request: LabRequest): void {
+  if (!Number.isInteger(request.nodes) || request.nodes < 2 || request.nodes > 64) {
+    throw new CnibenchError('E_USAGE', `--nodes must be an integer from 2 to 64, not ${request.nodes}`, { hint: 'e.g. --nodes 2' })
+  }
+  if (!Number.isInteger(request.podsPerNode) || request.podsPerNode < 1 || request.podsPerNode > 200) {
+    throw new CnibenchError('E_USAGE', `--pods-per-node must be an integer from 1 to 200, not ${request.podsPerNode}`, {
+      hint: 'e.g. --pods-per-node 1',
+    })
+  }
+  if (!Number.isInteger(request.underlayMtu) || request.underlayMtu < 1280 || request.underlayMtu > 9000) {
+    throw new CnibenchError('E_USAGE', `--mtu must be from 1280 to 9000, not ${request.underlayMtu}`, { hint: 'e.g. --mtu 1500' })
+  }
+}
+
+function checkBlocks(underlay: Cidr, pods: Cidr, request: LabRequest): void {
+  if (overlaps(underlay, pods)) {
+    throw new CnibenchError('E_ADDRESSING', `--underlay-cidr ${request.underlayCidr} overlaps --pod-cidr ${request.podCidr}`, {
+      hint: 'give blocks that do not overlap, e.g. --underlay-cidr 192.168.250.0/24 --pod-cidr 10.244.0.0/16',
+    })
+  }
+  if (pods.prefix > 23) {
+    throw new CnibenchError('E_ADDRESSING', `--pod-cidr ${request.podCidr} is too small to give each node a /24`, {
+      hint: 'use a /16 such as 10.244.0.0/16',
+    })
+  }
+  if (underlay.prefix > 29) {
+    throw new CnibenchError('E_ADDRESSING', `--underlay-cidr ${request.underlayCidr} is too small`, { hint: 'use a /24' })
+  }
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0')
+}

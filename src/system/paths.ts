@@ -1,0 +1,25 @@
+/**
+ * Where cnibench's own files are: the package root (for BPF objects and bundled assets) and the state directories
+ * (run state under /run, results under the XDG data directory). Every path the tool writes comes from here.
+ */
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository / package root: this file is dist/system/paths.js (or src/system/paths.ts under vitest). */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export function bpfObjectPath(name: string): string {
+  return join(packageRoot, 'dist', 'bpf', `${name}.o`)
+}
+
+/** Runtime state (labs, pid files, logs): tmpfs, gone after reboot like the namespaces it describes. */
+export function runRoot(): string {
+  return process.env.CNIBENCH_RUN_DIR ?? '/run/cnibench'
+}
+
+/** Default results database, per the XDG base directory spec. */
+export function defaultDbPath(): string {
+  const dataHome = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
+  return join(dataHome, 'cnibench', 'results.db')
+}

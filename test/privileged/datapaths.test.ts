@@ -1,0 +1,142 @@
+/**
+ * Every datapath, for real: build it with `cnibench lab up`, send TCP pod to pod across nodes, prove from the device
+ * counters that the traffic crossed the datapath's distinctive device (and not the others), check `lab path` names
+ * the same devices, then `lab down` and prove nothing is left. A datapath this kernel cannot build is skipped with
+ * the reason `cnibench datapaths` gives.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import type { LabView } from '../../src/lab/state.js'
+import type { PacketPath } from '../../src/lab/path.js'
+import { cnibench, cnibenchJson, uniqueName } from '../helpers/cli.js'
+import { expectLabGone, labProcesses } from '../helpers/leftovers.js'
+import { counters, delta, iperfTcp, type Counters } from '../helpers/traffic.js'
+
+type DeviceCounters = Map<string, Counters & { kind: string }>
+
+interface Observed {
+  lab: LabView
+  bytes: number
+  node1: { before: DeviceCounters; after: DeviceCounters }
+  node2: { before: DeviceCounters; after: DeviceCounters }
+  path: PacketPath
+}
+
+const kindsOn = (c: DeviceCounters) => new Set([...c.values()].map((d) => d.kind))
+const namesOn = (c: DeviceCounters) => [...c.keys()]
+const pathDevices = (o: Observed) => o.path.hops.map((h) => `${h.where}:${h.device}`)
+
+/** Most of the payload must have crossed `device` (headers make the counter larger, never smaller). */
+function expectCarried(o: Observed, node: 'node1' | 'node2', device: string, dir: 'rx' | 'tx'): void {
+  const moved = delta(o[node].before, o[node].after, device)[dir]
+  expect(moved, `${node} ${device} ${dir} bytes`).toBeGreaterThan(o.bytes * 0.9)
+}
+
+const expectations: Record<string, (o: Observed) => void> = {
+  host(o) {
+    expect(o.lab.pods[0]?.netns).toBe(o.lab.nodes[0]?.netns) // hostNetwork: the pod is its node
+    expectCarried(o, 'node1', 'eth0', 'tx')
+    expect(pathDevices(o)).toEqual(['node1:eth0', 'underlay:node1', 'underlay:br0', 'underlay:node2', 'node2:eth0'])
+  },
+  'calico-bgp'(o) {
+    const cali = namesOn(o.node1.after).find((n) => n.startsWith('cali')) as string
+    expectCarried(o, 'node1', cali, 'rx') // from the pod into the node: routed veth, no bridge
+    expectCarried(o, 'node1', 'eth0', 'tx')
+    expect(kindsOn(o.node1.after).has('vxlan')).toBe(false)
+    expect(kindsOn(o.node1.after).has('bridge')).toBe(false)
+    expect(pathDevices(o)).toContain(`node1:${cali}`)
+  },
+  'calico-ipip'(o) {
+    expectCarried(o, 'node1', 'tunl0', 'tx')
+    expectCarried(o, 'node2', 'tunl0', 'rx')
+  },
+  'flannel-host-gw'(o) {
+    expectCarried(o, 'node1', 'cni0', 'rx') // routed by the node after the bridge
+    expectCarried(o, 'node1', 'eth0', 'tx')
+    expect(kindsOn(o.node1.after).has('vxlan')).toBe(false)
+    expect(pathDevices(o)).toContain('node1:cni0')
+  },
+  'flannel-vxlan'(o) {
+    expectCarried(o, 'node1', 'flannel.1', 'tx')
+    expectCarried(o, 'node2', 'flannel.1', 'rx')
+    expectCarried(o, 'node1', 'cni0', 'rx')
+    expect(pathDevices(o)).toEqual(expect.arrayContaining(['node1:cni0', 'node1:flannel.1', 'node2:flannel.1', 'node2:cni0']))
+  },
+  'calico-vxlan'(o) {
+    expectCarried(o, 'node1', 'vxlan.calico', 'tx')
+    expectCarried(o, 'node2', 'vxlan.calico', 'rx')
+    expect(kindsOn(o.node1.after).has('bridge')).toBe(false)
+    expect(pathDevices(o)).toEqual(expect.arrayContaining(['node1:vxlan.calico', 'node2:vxlan.calico']))
+  },
+  canal(o) {
+    expectCarried(o, 'node1', 'flannel.1', 'tx')
+    expectCarried(o, 'node2', 'flannel.1', 'rx')
+    expect(kindsOn(o.node1.after).has('bridge')).toBe(false) // Calico's veth, not Flannel's cni0
+    expect(pathDevices(o).some((d) => d.startsWith('node1:cali'))).toBe(true)
+  },
+  macvlan(o) {
+    expectCarried(o, 'node1', 'eth0', 'tx')
+    // Nothing in the node but eth0: the pod's frames never meet the node's IP stack.
+    expect(namesOn(o.node1.after).sort()).toEqual(['eth0', 'lo'])
+    expect(o.path.hops[0]?.kind).toBe('macvlan')
+    expect(pathDevices(o)).toEqual(['pod1:eth0', 'node1:eth0', 'underlay:node1', 'underlay:br0', 'underlay:node2', 'node2:eth0', 'pod2:eth0'])
+  },
+}
+
+interface DatapathListing {
+  name: string
+  available: boolean
+  reason: string
+}
+
+let listing: DatapathListing[] = []
+
+beforeAll(async () => {
+  listing = await cnibenchJson<DatapathListing[]>(['datapaths', '--json'])
+})
+
+describe('every datapath carries pod-to-pod TCP across nodes through its own devices', () => {
+  it('has an expectation for every registered datapath', () => {
+    expect(Object.keys(expectations).sort()).toEqual(listing.map((d) => d.name).sort())
+  })
+
+  for (const name of Object.keys(expectations)) {
+    it(name, async (ctx) => {
+      const entry = listing.find((d) => d.name === name)
+      if (!entry?.available) ctx.skip(`${name} cannot run on this host: ${entry?.reason ?? 'not listed'}`)
+      const labName = uniqueName(name.replace(/[^a-z]/g, '').slice(0, 10))
+      const up = await cnibench(['lab', 'up', '--datapath', name, '--name', labName, '--json'])
+      expect(up.stderr).toBe('')
+      expect(up.code).toBe(0)
+      const lab = JSON.parse(up.stdout) as LabView
+      try {
+        expect(lab).toMatchObject({ name: labName, datapath: name, status: 'ready' })
+        expect(lab.nodes.map((n) => n.name)).toEqual(['node1', 'node2'])
+        const [pod1, pod2] = lab.pods
+        if (!pod1 || !pod2) throw new Error('expected two pods')
+        expect(pod1.node).toBe('node1')
+        expect(pod2.node).toBe('node2')
+        const [n1, n2] = lab.nodes.map((n) => n.netns) as [string, string]
+        const observed = { lab } as Observed
+        const before = await Promise.all([counters(n1), counters(n2)])
+        const pidDir = mkdtempSync(join(tmpdir(), 'cnibench-test-'))
+        observed.bytes = await iperfTcp(pod1.netns, pod2.netns, pod2.ip, pidDir)
+        const after = await Promise.all([counters(n1), counters(n2)])
+        observed.node1 = { before: before[0], after: after[0] }
+        observed.node2 = { before: before[1], after: after[1] }
+        expect(observed.bytes).toBeGreaterThan(1_000_000)
+        observed.path = await cnibenchJson<PacketPath>(['lab', 'path', labName, '--json'])
+        expect(observed.path.reachable).toBe(true)
+        expect(observed.path.hops.at(-1)).toMatchObject({ where: name === 'host' ? 'node2' : 'pod2', note: 'deliver' })
+        expectations[name]?.(observed)
+      } finally {
+        const processes = await labProcesses(labName)
+        const down = await cnibench(['lab', 'down', labName])
+        expect(down.code).toBe(0)
+        await expectLabGone(labName, processes)
+      }
+    })
+  }
+})
