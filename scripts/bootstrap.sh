@@ -16,7 +16,7 @@ APT_PACKAGES=(
   iproute2 procps iputils-ping ethtool tcpdump   # namespaces, devices, sysctls, path checks
   iperf3 sockperf                                # traffic engines
   bird2                                          # Calico BGP control plane
-  clang llvm libbpf-dev bpftool                  # eBPF datapaths (compiled at build time)
+  clang llvm libbpf-dev libc6-dev bpftool        # eBPF datapaths and the cnb-crr engine (built with clang)
   openvswitch-switch                             # OVS datapaths
   ca-certificates                                # npm over TLS
 )
@@ -65,7 +65,7 @@ install_npm_dependencies() {
 
 build() {
   local stamp=dist/.build-stamp
-  if [ -f "$stamp" ] && [ -z "$(find src bpf package.json tsconfig.json -newer "$stamp" -print -quit)" ]; then
+  if [ -f "$stamp" ] && [ -z "$(find src bpf tools package.json tsconfig.json -newer "$stamp" -print -quit)" ]; then
     say "build up to date"; return
   fi
   loud "building (TypeScript and BPF objects)"

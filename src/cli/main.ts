@@ -8,7 +8,10 @@ import { CnibenchError, ExitCode } from '../errors.js'
 import { version } from '../version.js'
 import { registerDatapaths } from './commands/datapaths.js'
 import { registerDoctor } from './commands/doctor.js'
+import { registerCompare } from './commands/compare.js'
 import { registerLab } from './commands/lab.js'
+import { registerResults } from './commands/results.js'
+import { registerRun } from './commands/run.js'
 import { installInterruptHandlers } from './interrupt.js'
 
 export function buildProgram(): Command {
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   registerDoctor(program)
   registerDatapaths(program)
   registerLab(program)
+  registerRun(program)
+  registerResults(program)
+  registerCompare(program)
   return program
 }
 

@@ -1,0 +1,97 @@
+/**
+ * Comparing runs (the seed's question: the same datapaths on bare metal and on a VM): for every cell two runs share,
+ * the relative change of throughput (or transaction / connection rate), pooled P50 and P99 latency and CPU cost, each
+ * with a bootstrap 95% CI that resamples the samples of both runs. Pure.
+ */
+import type { CellRecord, RunRecord, SampleRecord } from '../store/db.js'
+import { mergeHistograms, histogramQuantile, parseHistogram, type LatencyHistogram } from './histogram.js'
+import { bootstrapCi95Two, median, type Interval } from './stats.js'
+
+export interface RunData {
+  run: RunRecord
+  cells: CellRecord[]
+  samples: SampleRecord[]
+}
+
+export interface Change {
+  /** (other − reference) / reference */
+  value: number
+  ci95: Interval | undefined
+}
+
+export interface CellComparison {
+  datapath: string
+  test: string
+  size: number
+  parallel: number
+  placement: string
+  reference: string
+  other: string
+  rateMetric: string | undefined
+  rate?: Change
+  latencyP50?: Change
+  latencyP99?: Change
+  cpu?: Change
+}
+
+const RATE_METRICS = ['throughput_bps', 'transactions_per_s', 'connections_per_s']
+const CPU_METRICS = ['cpu_s_per_gbit', 'cpu_us_per_transaction']
+const relative = (ref: number, x: number) => (x - ref) / ref
+
+export function compareRuns(reference: RunData, other: RunData): CellComparison[] {
+  const seed = Number((reference.run.config as { seed?: number }).seed ?? 1)
+  const comparisons: CellComparison[] = []
+  for (const cell of other.cells) {
+    const refCell = reference.cells.find((c) => sameShape(c, cell))
+    if (!refCell) continue
+    const refSamples = okSamples(reference, refCell)
+    const samples = okSamples(other, cell)
+    if (refSamples.length === 0 || samples.length === 0) continue
+    const rateMetric = RATE_METRICS.find((m) => samples.some((s) => s.metrics[m] !== undefined))
+    const cpuMetric = CPU_METRICS.find((m) => samples.some((s) => s.metrics[m] !== undefined))
+    const comparison: CellComparison = {
+      datapath: cell.datapath,
+      test: cell.test,
+      size: cell.size,
+      parallel: cell.parallel,
+      placement: cell.placement,
+      reference: reference.run.id,
+      other: other.run.id,
+      rateMetric,
+    }
+    if (rateMetric) comparison.rate = metricChange(refSamples, samples, rateMetric, seed)
+    if (cpuMetric) comparison.cpu = metricChange(refSamples, samples, cpuMetric, seed)
+    const refHist = histograms(refSamples)
+    const hist = histograms(samples)
+    if (refHist.length > 0 && hist.length > 0) {
+      comparison.latencyP50 = latencyChange(refHist, hist, 0.5, seed)
+      comparison.latencyP99 = latencyChange(refHist, hist, 0.99, seed)
+    }
+    comparisons.push(comparison)
+  }
+  return comparisons
+}
+
+function sameShape(a: CellRecord, b: CellRecord): boolean {
+  return a.datapath === b.datapath && a.test === b.test && a.size === b.size && a.parallel === b.parallel && a.placement === b.placement
+}
+
+function okSamples(data: RunData, cell: CellRecord): SampleRecord[] {
+  return data.samples.filter((s) => s.cellId === cell.id && s.error === null)
+}
+
+function metricChange(ref: SampleRecord[], other: SampleRecord[], metric: string, seed: number): Change | undefined {
+  const a = ref.map((s) => s.metrics[metric]).filter((v): v is number => v !== undefined)
+  const b = other.map((s) => s.metrics[metric]).filter((v): v is number => v !== undefined)
+  if (a.length === 0 || b.length === 0) return undefined
+  return { value: relative(median(a), median(b)), ci95: bootstrapCi95Two(a, b, relative, { seed, resamples: 1000 }) }
+}
+
+function latencyChange(ref: LatencyHistogram[], other: LatencyHistogram[], q: number, seed: number): Change {
+  const stat = (hs: LatencyHistogram[]) => histogramQuantile(mergeHistograms(hs), q)
+  return { value: relative(stat(ref), stat(other)), ci95: bootstrapCi95Two(ref, other, relative, { seed, resamples: 1000, statistic: stat }) }
+}
+
+function histograms(samples: SampleRecord[]): LatencyHistogram[] {
+  return samples.flatMap((s) => (s.histogram ? [parseHistogram(s.histogram)] : []))
+}

@@ -1,0 +1,187 @@
+/**
+ * From a stored run to what tables and reports show: per cell and metric the median, mean, standard deviation and
+ * 95% CIs; latency percentiles pooled across samples (histograms merged, never averaged); and the overhead of each
+ * datapath against the baseline measured in the same run, with a bootstrap CI. Pure: rows in, summaries out.
+ */
+import type { CellRecord, RunRecord, SampleRecord } from '../store/db.js'
+import { metricInfo, overhead } from '../measure/metrics.js'
+import { histogramCount, histogramMean, histogramQuantile, mergeHistograms, parseHistogram, type LatencyHistogram } from './histogram.js'
+import { bootstrapCi95, bootstrapCi95Two, cv, mean, meanCi95, median, outlierIndices, stddev, type Interval } from './stats.js'
+
+export interface Overhead {
+  /** Fraction; positive = costs more than the baseline (less throughput, more latency or CPU). */
+  value: number
+  ci95: Interval | undefined
+}
+
+export interface MetricSummary {
+  unit: string
+  n: number
+  median: number
+  mean: number
+  stddev: number
+  /** 95% CI of the mean (Student's t). */
+  meanCi95: Interval | undefined
+  /** 95% CI of the median (percentile bootstrap). */
+  medianCi95: Interval | undefined
+  overhead?: Overhead
+}
+
+export interface PooledLatency {
+  /** Round trips behind the figures, all samples together. */
+  observations: number
+  p50: number
+  p90: number
+  p99: number
+  mean: number
+  /** Bootstrap over samples (resample whole samples, merge, take the percentile). */
+  p50Ci95: Interval | undefined
+  p99Ci95: Interval | undefined
+  p50Overhead?: Overhead
+  p99Overhead?: Overhead
+}
+
+export interface CellSummary {
+  key: string
+  datapath: string
+  test: string
+  size: number
+  parallel: number
+  placement: string
+  engine: string
+  engineVersion: string
+  context: Record<string, unknown>
+  samples: number
+  failed: number
+  metrics: Record<string, MetricSummary>
+  latency?: PooledLatency
+}
+
+export interface RunSummary {
+  run: RunRecord
+  baseline: string
+  cells: CellSummary[]
+  warnings: string[]
+}
+
+const BOOTSTRAP = { resamples: 1000 }
+
+export function summarizeRun(run: RunRecord, cells: CellRecord[], samples: SampleRecord[], baseline: string): RunSummary {
+  const byCell = groupBy(samples, (s) => s.cellId)
+  const seed = Number((run.config as { seed?: number }).seed ?? 1)
+  const summaries = cells.map((cell) => summarizeCell(cell, byCell.get(cell.id) ?? [], seed))
+  const warnings: string[] = []
+  for (const summary of summaries) addOverheads(summary, summaries, byCell, cells, baseline, seed)
+  for (const summary of summaries) warnings.push(...cellWarnings(summary, byCell.get(cellIdOf(cells, summary.key)) ?? []))
+  return { run, baseline, cells: summaries, warnings }
+}
+
+function summarizeCell(cell: CellRecord, samples: SampleRecord[], seed: number): CellSummary {
+  const ok = samples.filter((s) => s.error === null)
+  const metrics: Record<string, MetricSummary> = {}
+  for (const name of new Set(ok.flatMap((s) => Object.keys(s.metrics)))) {
+    const values = ok.map((s) => s.metrics[name]).filter((v): v is number => v !== undefined)
+    metrics[name] = {
+      unit: metricInfo(name).unit,
+      n: values.length,
+      median: median(values),
+      mean: mean(values),
+      stddev: stddev(values),
+      meanCi95: meanCi95(values),
+      medianCi95: bootstrapCi95(values, median, { ...BOOTSTRAP, seed }),
+    }
+  }
+  const summary: CellSummary = {
+    key: cell.key,
+    datapath: cell.datapath,
+    test: cell.test,
+    size: cell.size,
+    parallel: cell.parallel,
+    placement: cell.placement,
+    engine: cell.engine,
+    engineVersion: cell.engineVersion,
+    context: cell.context,
+    samples: ok.length,
+    failed: samples.length - ok.length,
+    metrics,
+  }
+  const histograms = ok.flatMap((s) => (s.histogram ? [parseHistogram(s.histogram)] : []))
+  if (histograms.length > 0) summary.latency = pooledLatency(histograms, seed)
+  return summary
+}
+
+const percentileUs = (q: number) => (hs: LatencyHistogram[]) => histogramQuantile(mergeHistograms(hs), q) / 1000
+
+function pooledLatency(histograms: LatencyHistogram[], seed: number): PooledLatency {
+  const merged = mergeHistograms(histograms)
+  return {
+    observations: histogramCount(merged),
+    p50: histogramQuantile(merged, 0.5) / 1000,
+    p90: histogramQuantile(merged, 0.9) / 1000,
+    p99: histogramQuantile(merged, 0.99) / 1000,
+    mean: histogramMean(merged) / 1000,
+    p50Ci95: bootstrapCi95(histograms, percentileUs(0.5), { ...BOOTSTRAP, seed }),
+    p99Ci95: bootstrapCi95(histograms, percentileUs(0.99), { ...BOOTSTRAP, seed }),
+  }
+}
+
+/** Overhead against the baseline cell with the same test, size, flows and placement. */
+function addOverheads(
+  summary: CellSummary,
+  all: CellSummary[],
+  byCell: Map<number, SampleRecord[]>,
+  cells: CellRecord[],
+  baseline: string,
+  seed: number,
+): void {
+  const base = all.find((c) => c.datapath === baseline && c.test === summary.test && c.size === summary.size && c.parallel === summary.parallel && c.placement === summary.placement)
+  if (!base) return
+  const okSamples = (key: string) => (byCell.get(cellIdOf(cells, key)) ?? []).filter((s) => s.error === null)
+  const mine = okSamples(summary.key)
+  const theirs = okSamples(base.key)
+  for (const [name, m] of Object.entries(summary.metrics)) {
+    const b = base.metrics[name]
+    if (!b || metricInfo(name).better === 'neither') continue
+    const values = (samples: SampleRecord[]) => samples.map((s) => s.metrics[name]).filter((v): v is number => v !== undefined)
+    m.overhead = {
+      value: overhead(name, b.median, m.median),
+      ci95: bootstrapCi95Two(values(theirs), values(mine), (bs, xs) => overhead(name, bs, xs), { ...BOOTSTRAP, seed }),
+    }
+  }
+  if (summary.latency && base.latency) {
+    const hist = (samples: SampleRecord[]) => samples.flatMap((s) => (s.histogram ? [parseHistogram(s.histogram)] : []))
+    for (const [q, field] of [[0.5, 'p50'], [0.99, 'p99']] as const) {
+      const stat = percentileUs(q)
+      summary.latency[`${field}Overhead`] = {
+        value: overhead('latency_p50_us', base.latency[field], summary.latency[field]),
+        ci95: bootstrapCi95Two(hist(theirs), hist(mine), (bs, xs) => overhead('latency_p50_us', bs, xs), { ...BOOTSTRAP, seed, statistic: stat }),
+      }
+    }
+  }
+}
+
+function cellWarnings(summary: CellSummary, samples: SampleRecord[]): string[] {
+  const warnings: string[] = []
+  const label = `${summary.datapath} ${summary.test} ${summary.size}`
+  if (summary.failed > 0) {
+    const error = samples.find((s) => s.error)?.error ?? ''
+    warnings.push(`${label}: ${summary.failed} sample(s) failed (${error.slice(0, 160)})`)
+  }
+  const headline = summary.metrics['throughput_bps'] ?? summary.metrics['transactions_per_s'] ?? summary.metrics['connections_per_s']
+  const values = samples.filter((s) => s.error === null).map((s) => s.metrics['throughput_bps'] ?? s.metrics['transactions_per_s'] ?? s.metrics['connections_per_s'] ?? Number.NaN)
+  if (headline && values.length >= 3 && cv(values) > 0.1) {
+    warnings.push(`${label}: samples vary by ${(cv(values) * 100).toFixed(0)}% (coefficient of variation); more --samples or a quieter machine would narrow the CI`)
+  }
+  if (outlierIndices(values).length > 0) warnings.push(`${label}: ${outlierIndices(values).length} outlier sample(s) (modified z-score > 3.5)`)
+  return warnings
+}
+
+function cellIdOf(cells: CellRecord[], key: string): number {
+  return cells.find((c) => c.key === key)?.id ?? -1
+}
+
+function groupBy<T, K>(xs: T[], key: (x: T) => K): Map<K, T[]> {
+  const map = new Map<K, T[]>()
+  for (const x of xs) map.set(key(x), [...(map.get(key(x)) ?? []), x])
+  return map
+}

@@ -1,0 +1,207 @@
+/**
+ * `cnibench run`: measure the matrix on lab datapaths, store every sample as it is taken, print the comparison.
+ * `cnibench run --resume RUN` completes an interrupted run without measuring anything twice.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Command } from 'commander'
+import { CnibenchError } from '../../errors.js'
+import { chooseEngine, engineAvailability, getEngine } from '../../engines/index.js'
+import { getDatapath } from '../../lab/datapaths/index.js'
+import { currentOwner } from '../../lab/state.js'
+import { checkFlag, loadConfigFile, mergeConfig, type RunConfig } from '../../measure/config.js'
+import { planRun } from '../../measure/plan.js'
+import { measureRun, newRunId, pinCpu } from '../../measure/runner.js'
+import { testKinds, type TestKind } from '../../measure/tests.js'
+import { exporters } from '../../report/export.js'
+import { availabilityOf, probeHost, requireRoot } from '../../system/doctor.js'
+import { fingerprint } from '../../system/environment.js'
+import { version } from '../../version.js'
+import type { ResultStore } from '../../store/db.js'
+import { onInterrupt } from '../interrupt.js'
+import { intOption, listOption } from '../options.js'
+import { print, printJson } from '../output.js'
+import { createProgress } from '../progress.js'
+import { loadRunData, openStore, printRunSummary, statusOf } from './results.js'
+
+interface RunOptions {
+  datapaths?: string[]
+  tests?: string[]
+  sizes?: string[]
+  duration?: number
+  warmup?: number
+  samples?: number
+  parallel?: string[]
+  placement?: string[]
+  baseline?: string
+  mtu?: number
+  pin?: string
+  seed?: number
+  label?: string
+  config?: string
+  db?: string
+  resume?: string
+  report?: string | false
+  json?: boolean
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('measure every datapath this host can run (or --datapaths) against the baseline; print the comparison')
+    .option('--datapaths <list>', 'comma-separated datapaths (default: all that run here)', listOption)
+    .option('--tests <list>', 'any of TCP_STREAM,UDP_STREAM,TCP_RR,UDP_RR,TCP_CRR, or "all" (default TCP_STREAM,TCP_RR,TCP_CRR)', listOption)
+    .option('--sizes <list>', 'message sizes in bytes for every test (default auto: streams 10240, request/response 1024; the seed used 512,1024,10240)', listOption)
+    .option('--duration <s>', 'measured seconds per sample (default 1)', intOption)
+    .option('--warmup <s>', 'seconds of traffic before measuring, excluded (default 1)', intOption)
+    .option('--samples <n>', 'samples per cell, taken in interleaved rounds (default 5)', intOption)
+    .option('--parallel <list>', 'concurrent flows, e.g. 1,4 (default 1)', listOption)
+    .option('--placement <list>', 'inter-node and/or intra-node (default inter-node)', listOption)
+    .option('--baseline <datapath>', 'datapath every overhead is measured against (default host)')
+    .option('--mtu <bytes>', 'underlay MTU of the labs (default 1500)', intOption)
+    .option('--pin <mode>', 'auto: request/response tests on one CPU; none (default auto)')
+    .option('--seed <n>', 'seed for the interleaving order and the bootstrap', intOption)
+    .option('--label <text>', 'a note stored with the run (e.g. "bare metal, rack 3")')
+    .option('--config <file>', 'YAML file with any of the options above (flags win)')
+    .option('--db <file>', 'results database (default: $XDG_DATA_HOME/cnibench/results.db)')
+    .option('--resume <run>', 'complete an interrupted run (same matrix, skips what is stored)')
+    .option('--report <file>', 'where to write the Markdown report (default: next to the database)')
+    .option('--no-report', 'do not write a report file')
+    .option('--json', 'print the results as JSON on stdout (progress stays on stderr)')
+    .action(runCommand)
+}
+
+async function runCommand(opts: RunOptions): Promise<void> {
+  requireRoot('cnibench run')
+  const store = openStore(opts.db)
+  try {
+    const { runId, config } = opts.resume ? await prepareResume(store, opts.resume) : await prepareNewRun(store, opts)
+    const progress = createProgress()
+    progress.note(`run ${runId}: results go to ${store.path} as they are taken`)
+    const stopWatching = onInterrupt(() => {
+      store.updateRun(runId, { status: 'interrupted' })
+      progress.finish()
+      process.stderr.write(`cnibench: run ${runId} interrupted; what was measured is stored; continue with \`cnibench run --resume ${runId}\`\n`)
+    })
+    try {
+      await measureRun(store, runId, config, { onLab: (m) => progress.note(m), onSample: (p) => progress.sample(p) })
+      store.updateRun(runId, { status: 'complete', finishedAt: new Date().toISOString() })
+    } catch (error) {
+      store.updateRun(runId, { status: 'failed' })
+      throw error
+    } finally {
+      stopWatching()
+      progress.finish()
+    }
+    const data = loadRunData(store, runId)
+    if (opts.json) printJson(JSON.parse(exporters.json(data)))
+    else printRunSummary(data)
+    if (opts.report !== false) {
+      const path = opts.report ?? join(dirname(store.path), 'reports', `${runId}.md`)
+      mkdirSync(dirname(path), { recursive: true })
+      writeFileSync(path, exporters.md(data))
+      process.stderr.write(`cnibench: report written to ${path}\n`)
+    }
+  } finally {
+    store.close()
+  }
+}
+
+async function prepareNewRun(store: ResultStore, opts: RunOptions): Promise<{ runId: string; config: RunConfig }> {
+  const config = mergeConfig(opts.config ? loadConfigFile(opts.config) : {}, flagsToConfig(opts))
+  const host = await probeHost()
+  const isAvailable = (e: Parameters<typeof engineAvailability>[0]) => engineAvailability(e, host, version).available
+  const plan = planRun(config, {
+    unavailableReason: (dp) => {
+      const a = availabilityOf(getDatapath(dp), host)
+      return a.available ? undefined : a.reason
+    },
+    engineFor: (test) => chooseEngine(test, isAvailable),
+  })
+  const runId = newRunId()
+  store.createRun({
+    id: runId,
+    createdAt: new Date().toISOString(),
+    status: 'running',
+    kind: 'lab',
+    label: config.label ?? null,
+    cnibenchVersion: version,
+    config,
+    environment: { ...(await fingerprint(host)) },
+    owner: await currentOwner(),
+    notes: { skipped: plan.skipped, warnings: plan.notes },
+  })
+  store.ensureCells(
+    runId,
+    plan.cells.map((cell) => {
+      const datapath = getDatapath(cell.datapath)
+      const engine = getEngine(cell.engine)
+      return {
+        ...cell,
+        engineVersion: engineAvailability(engine, host, version).version,
+        context: {
+          ...datapath.facts,
+          underlayMtu: config.mtu,
+          podMtu: datapath.podMtu(config.mtu),
+          pinnedCpu: pinCpu(cell, config) ?? null,
+          warmup: engine.warmup,
+        },
+      }
+    }),
+  )
+  for (const s of plan.skipped) process.stderr.write(`cnibench: not measuring ${s.datapath}: ${s.reason}\n`)
+  return { runId, config }
+}
+
+async function prepareResume(store: ResultStore, id: string): Promise<{ runId: string; config: RunConfig }> {
+  const run = store.requireRun(id)
+  const status = await statusOf(run)
+  if (status === 'complete') throw new CnibenchError('E_USAGE', `run ${run.id} is already complete`, { hint: `see it with \`cnibench results show ${run.id}\`` })
+  if (status === 'running') {
+    throw new CnibenchError('E_USAGE', `run ${run.id} is still running (pid ${run.owner?.pid})`, { hint: 'wait for it, or stop that process first' })
+  }
+  const host = await probeHost()
+  const resumes = [...(run.notes.resumes ?? []), { at: new Date().toISOString(), environment: { ...(await fingerprint(host)) } }]
+  store.updateRun(run.id, { status: 'running', finishedAt: null, owner: await currentOwner(), notes: { ...run.notes, resumes } })
+  return { runId: run.id, config: run.config as RunConfig }
+}
+
+function expandTests(tests: string[]): TestKind[] {
+  return tests.flatMap((t) => (t.toLowerCase() === 'all' ? [...testKinds] : [t.toUpperCase() as TestKind]))
+}
+
+/** Command-line flags as a partial config, each checked like the same key in a config file. */
+function flagsToConfig(opts: RunOptions): Partial<RunConfig> {
+  const numbers = (list: string[] | undefined, flag: string) => {
+    if (!list) return undefined
+    const values = list.map((v) => (/^\d+$/.test(v) ? Number(v) : Number.NaN))
+    checkFlag(flag === '--sizes' ? 'sizes' : 'parallel', values, flag)
+    return values
+  }
+  const config: Partial<RunConfig> = {
+    ...(opts.datapaths ? { datapaths: opts.datapaths } : {}),
+    ...(opts.tests ? { tests: expandTests(opts.tests) } : {}),
+    sizes: opts.sizes?.[0] === 'auto' ? 'auto' : numbers(opts.sizes, '--sizes'),
+    parallel: numbers(opts.parallel, '--parallel'),
+    ...(opts.placement ? { placements: opts.placement as RunConfig['placements'] } : {}),
+    durationS: opts.duration,
+    warmupS: opts.warmup,
+    samples: opts.samples,
+    baseline: opts.baseline,
+    mtu: opts.mtu,
+    pin: opts.pin as RunConfig['pin'] | undefined,
+    seed: opts.seed,
+    label: opts.label,
+  }
+  const checks: [string, unknown, string][] = [
+    ['tests', config.tests, '--tests'],
+    ['placements', config.placements, '--placement'],
+    ['duration', config.durationS, '--duration'],
+    ['warmup', config.warmupS, '--warmup'],
+    ['samples', config.samples, '--samples'],
+    ['mtu', config.mtu, '--mtu'],
+    ['pin', config.pin, '--pin'],
+  ]
+  for (const [key, value, flag] of checks) if (value !== undefined) checkFlag(key as never, value, flag)
+  return config
+}

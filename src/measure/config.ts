@@ -1,0 +1,159 @@
+/**
+ * A run's matrix: defaults, the YAML config file (validated, errors point at file:line:column), and command-line
+ * overrides, merged into one RunConfig. Pure apart from reading the file.
+ */
+import { readFileSync } from 'node:fs'
+import { LineCounter, parseDocument, isMap, isScalar, type Node as YamlNode } from 'yaml'
+import { CnibenchError } from '../errors.js'
+import { placements, testKinds, type Placement, type TestKind } from './tests.js'
+
+export interface RunConfig {
+  /** Datapath names, or 'all': every datapath this host can run. */
+  datapaths: string[] | 'all'
+  tests: TestKind[]
+  /** Message sizes for every test, or 'auto': streams at 10240 bytes (the seed's 10K), request/response at 1024. */
+  sizes: number[] | 'auto'
+  durationS: number
+  warmupS: number
+  samples: number
+  parallel: number[]
+  placements: Placement[]
+  baseline: string
+  /** Underlay MTU of the lab. */
+  mtu: number
+  /** 'auto': request/response tests pin client and server to one CPU (no cross-CPU wake-up noise); 'none': never. */
+  pin: 'auto' | 'none'
+  /** Seeds the interleaving order and the bootstrap, so a run (and its resume) is reproducible. */
+  seed: number
+  label?: string
+}
+
+/**
+ * The main job's matrix, sized to finish in about 10 minutes on a 2-vCPU machine with every seed datapath: the three
+ * tests behind the headline figures (TCP_STREAM: throughput and CPU per Gbit; TCP_RR: P50/P99 latency; TCP_CRR:
+ * connections per second), streams at the seed's 10K and request/response at 1024 bytes, 5 samples of 1 s after 1 s
+ * of warm-up. The seed's full matrix is `--tests all --sizes 512,1024,10240` (configs/seed.yaml).
+ */
+export const defaultConfig: Omit<RunConfig, 'seed'> = {
+  datapaths: 'all',
+  tests: ['TCP_STREAM', 'TCP_RR', 'TCP_CRR'],
+  sizes: 'auto',
+  durationS: 1,
+  warmupS: 1,
+  samples: 5,
+  parallel: [1],
+  placements: ['inter-node'],
+  baseline: 'host',
+  mtu: 1500,
+  pin: 'auto',
+}
+
+type Field = keyof RunConfig
+type Check = (value: unknown) => string | undefined
+
+const positiveInt = (max: number): Check => (v) =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max ? undefined : `must be a whole number from 1 to ${max}`
+const list = (item: Check): Check => (v) => {
+  if (!Array.isArray(v) || v.length === 0) return 'must be a non-empty list'
+  for (const x of v) {
+    const problem = item(x)
+    if (problem) return `item ${JSON.stringify(x)} ${problem}`
+  }
+  return undefined
+}
+const oneOf = (choices: readonly string[]): Check => (v) =>
+  typeof v === 'string' && choices.includes(v) ? undefined : `must be one of ${choices.join(', ')}`
+const name: Check = (v) => (typeof v === 'string' && /^[a-z][a-z0-9-]*$/.test(v) ? undefined : 'must be a datapath name')
+
+/** Every config field: its YAML key and its check. Datapath names are checked against the registry later. */
+const fields: Record<string, { field: Field; check: Check }> = {
+  datapaths: { field: 'datapaths', check: (v) => (v === 'all' ? undefined : list(name)(v)) },
+  tests: { field: 'tests', check: list(oneOf(testKinds)) },
+  sizes: { field: 'sizes', check: (v) => (v === 'auto' ? undefined : list(positiveInt(65_000))(v)) },
+  duration: { field: 'durationS', check: positiveInt(3600) },
+  warmup: { field: 'warmupS', check: (v) => (v === 0 ? undefined : positiveInt(600)(v)) },
+  samples: { field: 'samples', check: positiveInt(1000) },
+  parallel: { field: 'parallel', check: list(positiveInt(64)) },
+  placements: { field: 'placements', check: list(oneOf(placements)) },
+  baseline: { field: 'baseline', check: name },
+  mtu: { field: 'mtu', check: (v) => (Number.isInteger(v) && (v as number) >= 1280 && (v as number) <= 9000 ? undefined : 'must be from 1280 to 9000') },
+  pin: { field: 'pin', check: oneOf(['auto', 'none']) },
+  seed: { field: 'seed', check: (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'must be a whole number') },
+  label: { field: 'label', check: (v) => (typeof v === 'string' ? undefined : 'must be text') },
+}
+
+/** Read and validate a YAML config file; returns only the fields it sets. */
+export function loadConfigFile(path: string): Partial<RunConfig> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new CnibenchError('E_CONFIG', `cannot read config file ${path}`, { hint: 'check the path given to --config' })
+  }
+  return parseConfig(text, path)
+}
+
+export function parseConfig(text: string, path = 'config'): Partial<RunConfig> {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  const at = (node: YamlNode | null | undefined, offset?: number) => {
+    const pos = lineCounter.linePos(offset ?? node?.range?.[0] ?? 0)
+    return `${path}:${pos.line}:${pos.col}`
+  }
+  const syntax = doc.errors[0]
+  if (syntax) throw configError(`${at(null, syntax.pos[0])}: ${syntax.message.split('\n')[0]}`)
+  if (doc.contents === null) return {}
+  if (!isMap(doc.contents)) throw configError(`${at(doc.contents)}: the config must be a mapping of keys to values`)
+  const config: Record<string, unknown> = {}
+  for (const pair of doc.contents.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : ''
+    const spec = fields[key]
+    if (!spec) {
+      const guess = closest(key, Object.keys(fields))
+      throw configError(`${at(pair.key as YamlNode)}: unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}`)
+    }
+    const value = (pair.value as YamlNode | null)?.toJSON?.() ?? (isScalar(pair.value) ? pair.value.value : null)
+    const problem = spec.check(value)
+    if (problem) throw configError(`${at(pair.value as YamlNode)}: "${key}" ${problem}`)
+    config[spec.field] = value
+  }
+  return config as Partial<RunConfig>
+}
+
+function configError(message: string): CnibenchError {
+  return new CnibenchError('E_CONFIG', message, { hint: 'fix the config file (see configs/ for examples)' })
+}
+
+/** Defaults, then the config file, then command-line flags; each later one wins. */
+export function mergeConfig(...layers: Partial<RunConfig>[]): RunConfig {
+  const merged = Object.assign({}, defaultConfig, ...layers.map(withoutUndefined)) as RunConfig
+  merged.seed ??= Math.floor(Math.random() * 2 ** 31)
+  return merged
+}
+
+/** Validate command-line values with the same checks as the file (the CLI has no line numbers, only the flag). */
+export function checkFlag(key: keyof typeof fields, value: unknown, flag: string): void {
+  const problem = fields[key]?.check(value)
+  if (problem) throw new CnibenchError('E_USAGE', `${flag} ${problem}`, { hint: 'see `cnibench run --help`' })
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** The candidate at the smallest edit distance, if it is close enough to be a plausible typo. */
+function closest(word: string, candidates: string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+    for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) {
+        const row = d[i] as number[]
+        const prev = d[i - 1] as number[]
+        row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      }
+    return (d[a.length] as number[])[b.length] as number
+  }
+  const best = candidates.map((c) => ({ c, d: distance(word, c) })).sort((x, y) => x.d - y.d)[0]
+  return best && best.d <= 2 ? best.c : undefined
+}

@@ -1,0 +1,157 @@
+/**
+ * One sample of one cell: start the engine's server(s) in the server pod, wait until they listen, read /proc/stat,
+ * run the client(s) in the client pod, read /proc/stat again, stop the servers, parse. Everything runs inside the
+ * lab's namespaces; the servers are started with pid files in the run directory so an interrupt can stop them.
+ */
+import { readFile, rm } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { mergeHistograms, histogramMean, histogramQuantile, serializeHistogram } from '../analysis/histogram.js'
+import { median } from '../analysis/stats.js'
+import type { ClientOutput, Engine, EngineResult } from '../engines/engine.js'
+import { CnibenchError } from '../errors.js'
+import { inNetns } from '../exec/netns.js'
+import { startProcess, type ManagedProcess } from '../exec/processes.js'
+import { run } from '../exec/run.js'
+import type { PodPlan } from '../lab/topology.js'
+import type { SampleInput } from '../store/db.js'
+import { cpuBetween, loadAverage1m, readCpuTimes } from './cpu.js'
+import { isStream, type TestSpec } from './tests.js'
+
+export interface SampleContext {
+  engine: Engine
+  spec: TestSpec
+  client: PodPlan
+  server: PodPlan
+  /** First port of this sample; flows use consecutive ports. */
+  port: number
+  /** CPU to pin client and server to, or undefined for no pinning. */
+  pinCpu: number | undefined
+  /** Engine files (sockperf's log) go here. */
+  workDir: string
+  /** Server pid files go here (the lab's pids/, which lab removal empties). */
+  pidDir: string
+  iteration: number
+}
+
+export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
+  const { engine, spec } = ctx
+  const flows = engine.nativeParallel ? 1 : spec.parallel
+  const ports = Array.from({ length: flows }, (_, i) => ctx.port + i)
+  const startedAt = new Date().toISOString()
+  const servers = await startServers(ctx, ports)
+  try {
+    const load = await loadAverage1m()
+    const before = await readCpuTimes()
+    const t0 = performance.now()
+    const commands = ports.map((port) => engine.client(spec, { serverIp: ctx.server.ip, port }, ctx.workDir))
+    const outputs = await Promise.all(commands.map((c) => runClient(ctx, c.argv, c.files ?? [])))
+    const elapsedS = (performance.now() - t0) / 1000
+    const cpu = cpuBetween(before, await readCpuTimes())
+    const argv = pinned(ctx, commands[0]?.argv ?? [])
+    const raw = { argv, stdout: outputs.map((o) => o.stdout).join('\n'), stderr: outputs.map((o) => o.stderr).join('\n'), exitCode: Math.max(...outputs.map((o) => o.code)) }
+    const result = combineFlows(outputs.map((o) => engine.parse(o, spec)))
+    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, ...cpuMetrics(cpu, result, spec) }
+    return { iteration: ctx.iteration, startedAt, elapsedS, metrics, histogram: result.histogram ? serializeHistogram(result.histogram) : null, error: null, raw }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+  }
+}
+
+async function startServers(ctx: SampleContext, ports: number[]): Promise<ManagedProcess[]> {
+  const servers: ManagedProcess[] = []
+  try {
+    for (const port of ports) {
+      const argv = ctx.engine.server(ctx.spec, { serverIp: ctx.server.ip, port })
+      if (!argv) continue
+      const server = await startProcess({
+        argv: inNetns(ctx.server.netns, pinned(ctx, argv)),
+        label: `${ctx.engine.name}-server-${port}`,
+        pidDir: ctx.pidDir,
+        capture: true,
+      })
+      servers.push(server)
+      await waitListening(server, port, ctx.engine.listensOn(ctx.spec.kind))
+    }
+    return servers
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop()))
+    throw error
+  }
+}
+
+/**
+ * Wait until `server` has a socket on `port`, read from /proc/PID/net/{tcp,udp}: that file shows the sockets of the
+ * namespace the process is in, so it is exact and needs no tool. (Before `ip netns exec` has switched namespace the
+ * file shows the host's, where the port is simply not found yet.)
+ */
+async function waitListening(server: ManagedProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs = 10_000): Promise<void> {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
+  const wanted = protocol === 'tcp' ? '0A' : '07' // TCP_LISTEN, TCP_CLOSE (an unconnected UDP socket)
+  const deadline = Date.now() + timeoutMs
+  let exited: number | undefined
+  void server.exited.then((code) => (exited = code))
+  while (Date.now() < deadline) {
+    const table = await readFile(`/proc/${server.pid}/net/${protocol}`, 'utf8').catch(() => '')
+    if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(hexPort) && f[3] === wanted })) return
+    if (exited !== undefined) break
+    await sleep(5)
+  }
+  throw new CnibenchError('E_RUN', `${server.label} did not start listening on port ${port}${exited === undefined ? '' : ` (exited ${exited})`}: ${server.output().trim().split('\n').slice(-2).join(' | ')}`)
+}
+
+async function runClient(ctx: SampleContext, argv: string[], files: string[]): Promise<ClientOutput> {
+  const timeoutMs = (ctx.spec.durationS + ctx.spec.warmupS + 30) * 1000
+  const result = await run(inNetns(ctx.client.netns, pinned(ctx, argv)), { allowFailure: true, timeoutMs })
+  const contents: Record<string, string> = {}
+  for (const file of files) {
+    contents[file] = await readFile(file, 'utf8').catch(() => '')
+    await rm(file, { force: true }) // a second of ping-pong logs ~1 MB; the histogram keeps what matters
+  }
+  return { stdout: result.stdout, stderr: result.stderr, code: result.code, files: contents }
+}
+
+function pinned(ctx: SampleContext, argv: string[]): string[] {
+  return ctx.pinCpu === undefined ? argv : ['taskset', '-c', String(ctx.pinCpu), ...argv]
+}
+
+/** Several flows of one sample as one result: rates add up, latency histograms merge, the rest take the median. */
+export function combineFlows(results: EngineResult[]): EngineResult {
+  if (results.length === 1) return results[0] as EngineResult
+  const additive = new Set(['throughput_bps', 'transactions_per_s', 'connections_per_s', 'retransmits'])
+  const names = new Set(results.flatMap((r) => Object.keys(r.metrics)))
+  const metrics: Record<string, number> = {}
+  for (const name of names) {
+    const values = results.map((r) => (r.metrics as Record<string, number>)[name]).filter((v): v is number => v !== undefined)
+    metrics[name] = additive.has(name) ? values.reduce((a, b) => a + b, 0) : median(values)
+  }
+  const histograms = results.flatMap((r) => (r.histogram ? [r.histogram] : []))
+  const combined: EngineResult = { metrics, measuredS: median(results.map((r) => r.measuredS)) }
+  if (histograms.length === results.length) {
+    const merged = mergeHistograms(histograms)
+    combined.histogram = merged
+    Object.assign(metrics, {
+      latency_mean_us: histogramMean(merged) / 1000,
+      latency_p50_us: histogramQuantile(merged, 0.5) / 1000,
+      latency_p90_us: histogramQuantile(merged, 0.9) / 1000,
+      latency_p99_us: histogramQuantile(merged, 0.99) / 1000,
+    })
+  }
+  return combined
+}
+
+/** Busy cores by mode, and the service demand: CPU-s per Gbit (streams) or CPU-µs per transaction. */
+function cpuMetrics(cpu: ReturnType<typeof cpuBetween>, result: EngineResult, spec: TestSpec): Record<string, number> {
+  const metrics: Record<string, number> = {
+    cpu_busy_cores: cpu.busyCores,
+    cpu_user_cores: cpu.userCores,
+    cpu_system_cores: cpu.systemCores,
+    cpu_softirq_cores: cpu.softirqCores,
+    cpu_irq_cores: cpu.irqCores,
+    cpu_steal_cores: cpu.stealCores,
+  }
+  const m = result.metrics
+  if (isStream(spec.kind) && m.throughput_bps) metrics['cpu_s_per_gbit'] = cpu.busyCores / (m.throughput_bps / 1e9)
+  const rate = m.transactions_per_s ?? m.connections_per_s
+  if (!isStream(spec.kind) && rate) metrics['cpu_us_per_transaction'] = (cpu.busyCores * 1e6) / rate
+  return metrics
+}
