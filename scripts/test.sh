@@ -6,4 +6,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
 cd "$root"
 export PATH="$root/node_modules/.bin:$PATH"   # vitest's "#!/usr/bin/env node" must find the pinned Node, not the system's
+npm run --silent typecheck
 exec vitest run "$@"

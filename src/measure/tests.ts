@@ -25,7 +25,6 @@ export interface TestSpec {
 }
 
 export const isStream = (kind: TestKind) => kind === 'TCP_STREAM' || kind === 'UDP_STREAM'
-export const protocolOf = (kind: TestKind): 'tcp' | 'udp' => (kind.startsWith('UDP') ? 'udp' : 'tcp')
 
 /** One cell of a run: what is measured, on which datapath, by which engine. A cell gets N samples. */
 export interface CellSpec {

@@ -45,7 +45,7 @@ describe('bad input: one line naming the fix, a non-zero exit, nothing left behi
   it('a datapath whose kernel feature is missing', async (ctx) => {
     const listing = await cnibenchJson<{ name: string; available: boolean; reason: string }[]>(['datapaths', '--json'])
     const blocked = listing.find((d) => !d.available && /kernel has no/.test(d.reason))
-    if (!blocked) ctx.skip('this kernel has every feature the registered datapaths need')
+    if (!blocked) return ctx.skip('this kernel has every feature the registered datapaths need')
     const line = await expectOneLineError(['lab', 'up', '--datapath', blocked.name, '--name', uniqueName('nofeat')], 4, /cannot run here/)
     expect(line).toMatch(/modprobe|CONFIG_/)
   })

@@ -60,3 +60,15 @@ describe('planning', () => {
     expect(order.slice(0, 5).map((o) => o.key)).not.toEqual(order.slice(5, 10).map((o) => o.key))
   })
 })
+
+describe('bundled configs', () => {
+  it('every file in configs/ is valid', async () => {
+    const { readdirSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { packageRoot } = await import('../../src/system/paths.js')
+    const { loadConfigFile } = await import('../../src/measure/config.js')
+    const files = readdirSync(join(packageRoot, 'configs')).filter((f) => f.endsWith('.yaml'))
+    expect(files.length).toBeGreaterThan(0)
+    for (const f of files) expect(() => loadConfigFile(join(packageRoot, 'configs', f)), f).not.toThrow()
+  })
+})
