@@ -172,7 +172,7 @@ function cellWarnings(summary: CellSummary, samples: SampleRecord[]): string[] {
   if (headline && values.length >= 3 && cv(values) > 0.1) {
     warnings.push(`${label}: samples vary by ${(cv(values) * 100).toFixed(0)}% (coefficient of variation); more --samples or a quieter machine would narrow the CI`)
   }
-  if (outlierIndices(values).length > 0) warnings.push(`${label}: ${outlierIndices(values).length} outlier sample(s) (modified z-score > 3.5)`)
+  if (values.length >= 5 && outlierIndices(values).length > 0) warnings.push(`${label}: ${outlierIndices(values).length} outlier sample(s) (modified z-score > 3.5)`)
   return warnings
 }
 

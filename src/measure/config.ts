@@ -21,7 +21,7 @@ export interface RunConfig {
   baseline: string
   /** Underlay MTU of the lab. */
   mtu: number
-  /** 'auto': request/response tests pin client and server to one CPU (no cross-CPU wake-up noise); 'none': never. */
+  /** 'auto': single-flow tests pin client and server to one CPU (see runner.pinCpu for why); 'none': never. */
   pin: 'auto' | 'none'
   /** Seeds the interleaving order and the bootstrap, so a run (and its resume) is reproducible. */
   seed: number

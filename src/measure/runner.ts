@@ -17,7 +17,7 @@ import type { CellRecord, ResultStore, SampleInput } from '../store/db.js'
 import type { RunConfig } from './config.js'
 import { schedule } from './plan.js'
 import { measureSample } from './sample.js'
-import { isStream, type Placement, type TestKind, type TestSpec } from './tests.js'
+import type { Placement, TestKind, TestSpec } from './tests.js'
 
 export interface Progress {
   done: number
@@ -103,11 +103,13 @@ export function testSpec(cell: Pick<CellRecord, 'test' | 'size' | 'parallel'>, c
 }
 
 /**
- * Request/response tests pin client and server to the same (last) CPU under `pin: auto`: a cross-CPU wake-up costs
- * several µs in a VM and varies with the host's load, which would drown the datapath differences being measured.
+ * Under `pin: auto`, single-flow tests run client and server on the same (last) CPU. On a small VM the alternative is
+ * dominated by scheduling, not by the datapath: a cross-CPU wake-up costs several µs and varies with the host's load,
+ * and unpinned streams even inverted the ranking here (host 2.4–2.8 Gbit/s vs flannel-vxlan 3.6–4.2; pinned 4.8–5.2
+ * vs 4.3–4.7). On one CPU every byte's per-hop cost shows. Multi-flow tests stay unpinned: they are about using cores.
  */
 export function pinCpu(cell: Pick<CellRecord, 'test' | 'parallel'>, config: RunConfig): number | undefined {
-  if (config.pin === 'none' || isStream(cell.test as TestKind) || cell.parallel > 1) return undefined
+  if (config.pin === 'none' || cell.parallel > 1) return undefined
   return availableParallelism() - 1
 }
 

@@ -59,7 +59,7 @@ export function registerRun(program: Command): void {
     .option('--placement <list>', 'inter-node and/or intra-node (default inter-node)', listOption)
     .option('--baseline <datapath>', 'datapath every overhead is measured against (default host)')
     .option('--mtu <bytes>', 'underlay MTU of the labs (default 1500)', intOption)
-    .option('--pin <mode>', 'auto: request/response tests on one CPU; none (default auto)')
+    .option('--pin <mode>', 'auto: single-flow tests run client and server on one CPU; none (default auto)')
     .option('--seed <n>', 'seed for the interleaving order and the bootstrap', intOption)
     .option('--label <text>', 'a note stored with the run (e.g. "bare metal, rack 3")')
     .option('--config <file>', 'YAML file with any of the options above (flags win)')
