@@ -54,8 +54,9 @@ export async function startProcess(opts: StartOptions): Promise<ManagedProcess> 
     detached: opts.detached ?? false,
     env: opts.env ?? process.env,
   })
-  await log?.close()
-  const spawned = await spawnOutcome(child, file)
+  const outcome = spawnOutcome(child, file) // listen before any await: 'spawn' fires on the next tick
+  await log?.close() // the child has its own copy of the descriptor
+  const spawned = await outcome
   const pidFile = join(opts.pidDir, `${opts.label}.json`)
   const record: PidRecord = { pid: spawned, startTime: await readStartTime(spawned), label: opts.label, argv: opts.argv }
   await writeFile(pidFile, JSON.stringify(record))

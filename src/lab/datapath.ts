@@ -9,15 +9,32 @@
  *    ifindexes the kernel chose, devices that may or may not pre-exist.
  * Everything it creates must live inside the lab's namespaces or its run directory, so teardown is generic.
  */
+import { CnibenchError } from '../errors.js'
+import type { HostReport } from '../system/doctor.js'
 import type { Feature } from '../system/features.js'
 import type { LabRuntime } from './runtime.js'
 import type { Script } from './script.js'
 import type { Addressing, DatapathShape, LabPlan } from './topology.js'
 
-export type Requirement = { kind: 'feature'; feature: Feature } | { kind: 'tool'; tool: string }
+export type Requirement =
+  | { kind: 'feature'; feature: Feature }
+  | { kind: 'tool'; tool: string }
+  /** A file cnibench builds (a BPF object, a C helper): absent when clang was missing at build time. */
+  | { kind: 'built'; file: string; what: string }
 
 export const needsFeature = (feature: Feature): Requirement => ({ kind: 'feature', feature })
 export const needsTool = (tool: string): Requirement => ({ kind: 'tool', tool })
+export const needsBuilt = (file: string, what: string): Requirement => ({ kind: 'built', file, what })
+
+/** A datapath's own knob (`lab up --opt key=value`, or `datapathOptions` in a run config). */
+export interface OptionSpec {
+  choices: readonly string[]
+  default: string
+  describe: string
+}
+
+/** Resolved option values: every declared key present, no 'auto' left. */
+export type DatapathOptions = Readonly<Record<string, string>>
 
 /** Facts stored with every result so runs from different machines stay comparable. */
 export interface DatapathFacts {
@@ -30,6 +47,12 @@ export interface DatapathFacts {
 }
 
 export interface Datapath extends DatapathShape {
+  /** Knobs of this datapath, e.g. calico-bgp's `bgp: full-mesh | route-reflector`. */
+  options?: Readonly<Record<string, OptionSpec>>
+  /** Turn 'auto' choices into what this host can do (e.g. kernel ipip, else eBPF IP-in-IP). */
+  resolve?(options: DatapathOptions, host: HostReport): DatapathOptions
+  /** Underlay subnets the lab needs (2 for CrossSubnet: nodes split across them, joined by a router). Default 1. */
+  underlaySubnets?: 1 | 2
   /** kebab-case; equals the file name and the registry key. */
   name: string
   /** One line for tables. */
@@ -38,11 +61,52 @@ export interface Datapath extends DatapathShape {
   plugin: string
   /** Seed-style packet path, pod1 on node1 to pod2 on node2. */
   packetPath: string
-  requires: readonly Requirement[]
+  /** What the kernel and host must provide, for the given (resolved) options. */
+  requires: readonly Requirement[] | ((options: DatapathOptions) => readonly Requirement[])
   addressing: Addressing
-  facts: DatapathFacts
+  facts: DatapathFacts | ((options: DatapathOptions) => DatapathFacts)
   /** Append the wiring steps for `plan` (the underlay and the namespaces already exist). Pure. */
   wire(plan: LabPlan, script: Script): void
   /** Work that needs the live lab (daemons, maps, conditional devices). Runs after `wire`'s steps. */
   start?(plan: LabPlan, runtime: LabRuntime): Promise<void>
+  /** Control-plane and datapath state per node for `lab inspect` (BGP peers, BPF counters, OpenFlow flows...). */
+  inspect?(plan: LabPlan, runDir: string): Promise<InspectSection[]>
+}
+
+/** One table of `lab inspect` output. */
+export interface InspectSection {
+  node: string
+  title: string
+  headers: string[]
+  rows: string[][]
+}
+
+export function requirementsOf(datapath: Datapath, options: DatapathOptions): readonly Requirement[] {
+  return typeof datapath.requires === 'function' ? datapath.requires(options) : datapath.requires
+}
+
+export function factsOf(datapath: Datapath, options: DatapathOptions): DatapathFacts {
+  return typeof datapath.facts === 'function' ? datapath.facts(options) : datapath.facts
+}
+
+/**
+ * Check `given` against the datapath's declared options (one-line error naming the choices), fill defaults, and let
+ * the datapath resolve 'auto' for this host.
+ */
+export function resolveOptions(datapath: Datapath, given: Readonly<Record<string, string>>, host: HostReport | undefined): DatapathOptions {
+  const specs = datapath.options ?? {}
+  for (const [key, value] of Object.entries(given)) {
+    const spec = specs[key]
+    if (!spec) {
+      const known = Object.keys(specs)
+      throw new CnibenchError('E_USAGE', `datapath ${datapath.name} has no option "${key}"`, {
+        hint: known.length > 0 ? `its options are: ${known.join(', ')}` : 'it takes no options',
+      })
+    }
+    if (!spec.choices.includes(value)) {
+      throw new CnibenchError('E_USAGE', `option ${key}=${value} is not valid for ${datapath.name}`, { hint: `choose one of: ${spec.choices.join(', ')}` })
+    }
+  }
+  const withDefaults = Object.fromEntries(Object.entries(specs).map(([k, spec]) => [k, given[k] ?? spec.default]))
+  return host && datapath.resolve ? datapath.resolve(withDefaults, host) : withDefaults
 }

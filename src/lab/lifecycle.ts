@@ -8,8 +8,8 @@ import { join } from 'node:path'
 import { CnibenchError } from '../errors.js'
 import { batch, listNetns, netnsPids } from '../exec/netns.js'
 import { readStartTime, stopAllRecorded, stopRecord } from '../exec/processes.js'
-import { assertCanRun } from '../system/doctor.js'
-import type { Datapath } from './datapath.js'
+import { assertCanRun, probeHost } from '../system/doctor.js'
+import { factsOf, resolveOptions, type Datapath } from './datapath.js'
 import { createRuntime } from './runtime.js'
 import { executeScript, Script } from './script.js'
 import {
@@ -46,8 +46,10 @@ export interface CreateOptions {
 
 /** Check, plan and build a lab. On any failure, everything built so far is removed before the error propagates. */
 export async function createLab(request: LabRequest, datapath: Datapath, opts: CreateOptions): Promise<LabRecord> {
-  const plan = planLab(request, datapath)
-  await assertCanRun(datapath)
+  planLab(request, datapath) // bad names, counts and blocks fail before anything is probed
+  const options = resolveOptions(datapath, request.options ?? {}, await probeHost())
+  const plan = planLab(request, datapath, options)
+  await assertCanRun(datapath, options)
   await assertNameFree(plan.name)
   const record: LabRecord = {
     name: plan.name,
@@ -57,7 +59,7 @@ export async function createLab(request: LabRequest, datapath: Datapath, opts: C
     owner: await currentOwner(),
     createdAt: new Date().toISOString(),
     plan,
-    facts: datapath.facts,
+    facts: factsOf(datapath, options),
   }
   activeLabs.add(plan.name)
   try {

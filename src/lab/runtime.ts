@@ -2,7 +2,8 @@
  * What a datapath's `start` phase may use: the lab's run directory and a way to start daemons that teardown will
  * find again by their pid files. Deliberately small: anything else a datapath does goes through Script steps.
  */
-import { join } from 'node:path'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { inNetns, listLinks, type IpLink } from '../exec/netns.js'
 import { startProcess, type ManagedProcess } from '../exec/processes.js'
 import { executeScript, Script } from './script.js'
@@ -15,6 +16,8 @@ export interface LabRuntime {
   /** Run more wiring steps now (e.g. ones that depend on what the kernel already has). */
   apply(build: (script: Script) => void): Promise<void>
   links(netns: string): Promise<IpLink[]>
+  /** Write a file (a daemon's config) inside the run directory. */
+  writeFile(path: string, text: string): Promise<void>
 }
 
 export function createRuntime(runDir: string): LabRuntime {
@@ -35,5 +38,9 @@ export function createRuntime(runDir: string): LabRuntime {
       await executeScript(script)
     },
     links: listLinks,
+    writeFile: async (path, text) => {
+      await mkdir(dirname(path), { recursive: true })
+      await writeFile(path, text)
+    },
   }
 }

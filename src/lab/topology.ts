@@ -7,7 +7,7 @@
  * inside those namespaces and take the names the real plugins use (eth0, cni0, flannel.1, caliXXXX).
  */
 import { CnibenchError } from '../errors.js'
-import { formatCidr, formatIp, host, overlaps, parseCidr, size, subnet, type Cidr } from './ipv4.js'
+import { formatCidr, formatIp, host, overlaps, parseCidr, size, subnet as subnetOf, type Cidr } from './ipv4.js'
 
 export const NETNS_PREFIX = 'cnb-'
 export const LAB_NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/
@@ -22,6 +22,8 @@ export interface LabRequest {
   podCidr: string
   /** MTU of the underlay (the node's eth0). Pod MTU follows from the datapath. */
   underlayMtu: number
+  /** Datapath options as given (`--opt key=value`); validated and completed by resolveOptions. */
+  options?: Record<string, string>
 }
 
 /** How a datapath gives pods their addresses. */
@@ -35,6 +37,7 @@ export type Addressing =
 
 export interface DatapathShape {
   addressing: Addressing
+  underlaySubnets?: 1 | 2
   /** Pod MTU the real plugin would configure over an underlay of this MTU. */
   podMtu(underlayMtu: number): number
 }
@@ -46,6 +49,10 @@ export interface NodePlan {
   netns: string
   underlayIp: string
   underlayPrefix: number
+  /** Index into LabPlan.underlay.subnets. */
+  subnet: number
+  /** The node's default gateway: the underlay router's address on its subnet. */
+  underlayGateway: string
   /** Node-local pod block (e.g. 10.244.1.0/24), also for datapaths that do not use it. */
   podCidr: string
   /** First address of podCidr: bridge gateway (Flannel) or tunnel endpoint address. */
@@ -70,11 +77,21 @@ export interface LabPlan {
   netnsPrefix: string
   /** The namespace holding the underlay switch (bridge br0) that joins all nodes' eth0. */
   wireNetns: string
-  underlay: { cidr: string; gateway: string; mtu: number }
+  /** The first underlay subnet (cidr, gateway) and the MTU; `subnets` lists all of them (two for CrossSubnet). */
+  underlay: { cidr: string; gateway: string; mtu: number; subnets: UnderlaySubnet[] }
   podCidr: string
   podMtu: number
   nodes: NodePlan[]
   pods: PodPlan[]
+  /** Resolved datapath options (every declared key; 'auto' resolved when the host was known). */
+  options: Readonly<Record<string, string>>
+}
+
+export interface UnderlaySubnet {
+  cidr: string
+  /** The router's (top of rack's) address on this subnet, held by `bridge` in the wire namespace. */
+  gateway: string
+  bridge: string
 }
 
 export function labNetnsPrefix(lab: string): string {
@@ -89,43 +106,64 @@ export function validateLabName(name: string): void {
   }
 }
 
-export function planLab(request: LabRequest, datapath: { name: string } & DatapathShape): LabPlan {
+export function planLab(
+  request: LabRequest,
+  datapath: { name: string } & DatapathShape,
+  options: Readonly<Record<string, string>> = request.options ?? {},
+): LabPlan {
   validateLabName(request.name)
   checkCounts(request)
-  const underlay = parseCidr(request.underlayCidr)
+  const first = parseCidr(request.underlayCidr)
   const pods = parseCidr(request.podCidr)
-  checkBlocks(underlay, pods, request)
+  const subnetBlocks = Array.from({ length: datapath.underlaySubnets ?? 1 }, (_, i) => ({ network: first.network + i * size(first), prefix: first.prefix }))
+  for (const block of subnetBlocks) checkBlocks(block, pods, request)
+  const subnets = subnetBlocks.map((block, i) => ({ cidr: formatCidr(block), gateway: formatIp(host(block, size(block) - 2)), bridge: `br${i}` }))
   const prefix = labNetnsPrefix(request.name)
-  const gatewayOffset = size(underlay) - 2
-  const nodes = Array.from({ length: request.nodes }, (_, i) => planNode(prefix, i + 1, underlay, pods))
+  const perSubnet = Math.ceil(request.nodes / subnets.length)
+  const nodes = Array.from({ length: request.nodes }, (_, i) => {
+    const subnet = Math.floor(i / perSubnet)
+    const hostNumber = i + 1 - subnet * perSubnet // nodes number from .1 in each subnet
+    return planNode(prefix, i + 1, hostNumber, subnet, subnetBlocks[subnet] as Cidr, subnets[subnet] as UnderlaySubnet, pods)
+  })
+  const [firstSubnet] = subnets as [UnderlaySubnet]
   return {
     name: request.name,
     datapath: datapath.name,
     netnsPrefix: prefix,
     wireNetns: `${prefix}wire`,
-    underlay: { cidr: formatCidr(underlay), gateway: formatIp(host(underlay, gatewayOffset)), mtu: request.underlayMtu },
+    underlay: { cidr: firstSubnet.cidr, gateway: firstSubnet.gateway, mtu: request.underlayMtu, subnets },
     podCidr: formatCidr(pods),
     podMtu: datapath.podMtu(request.underlayMtu),
     nodes,
-    pods: planPods(prefix, nodes, request, datapath.addressing, underlay),
+    pods: planPods(prefix, nodes, request, datapath.addressing, subnetBlocks, perSubnet),
+    options,
   }
 }
 
-function planNode(prefix: string, index: number, underlay: Cidr, pods: Cidr): NodePlan {
-  const nodeCidr = subnet(pods, 24, index)
+function planNode(prefix: string, index: number, hostNumber: number, subnet: number, block: Cidr, underlay: UnderlaySubnet, pods: Cidr): NodePlan {
+  const nodeCidr = subnetOf(pods, 24, index)
   return {
     name: `node${index}`,
     index,
     netns: `${prefix}node${index}`,
-    underlayIp: formatIp(host(underlay, index)),
-    underlayPrefix: underlay.prefix,
+    underlayIp: formatIp(host(block, hostNumber)),
+    underlayPrefix: block.prefix,
+    subnet,
+    underlayGateway: underlay.gateway,
     podCidr: formatCidr(nodeCidr),
     podGateway: formatIp(nodeCidr.network),
     vtepMac: `0e:cb:00:00:${hex2(Math.floor(index / 256))}:${hex2(index % 256)}`,
   }
 }
 
-function planPods(prefix: string, nodes: NodePlan[], request: LabRequest, addressing: Addressing, underlay: Cidr): PodPlan[] {
+function planPods(
+  prefix: string,
+  nodes: NodePlan[],
+  request: LabRequest,
+  addressing: Addressing,
+  subnetBlocks: Cidr[],
+  nodesPerSubnet: number,
+): PodPlan[] {
   const pods: PodPlan[] = []
   for (const node of nodes) {
     for (let j = 1; j <= request.podsPerNode; j++) {
@@ -134,9 +172,12 @@ function planPods(prefix: string, nodes: NodePlan[], request: LabRequest, addres
       if (addressing === 'host') {
         pods.push({ name, index, node: node.name, netns: node.netns, ip: node.underlayIp, prefixLen: node.underlayPrefix })
       } else if (addressing === 'underlay') {
-        // After the node addresses, so a pod never takes a node's IP.
-        const ip = formatIp(host(underlay, request.nodes + index))
-        pods.push({ name, index, node: node.name, netns: `${prefix}${name}`, ip, prefixLen: underlay.prefix })
+        // After the node addresses of the subnet, so a pod never takes a node's IP (or the gateway: host() checks).
+        const block = subnetBlocks[node.subnet] as Cidr
+        const podsBefore = pods.filter((p) => nodes.find((n) => n.name === p.node)?.subnet === node.subnet).length
+        const ip = formatIp(host(block, nodesPerSubnet + podsBefore + 1))
+        if (ip === formatIp(host(block, size(block) - 2))) throw new CnibenchError('E_ADDRESSING', `the underlay block has no room for ${index} pods`, { hint: 'give a larger --underlay-cidr' })
+        pods.push({ name, index, node: node.name, netns: `${prefix}${name}`, ip, prefixLen: block.prefix })
       } else {
         // .1 is the node's bridge gateway in bridged datapaths; pods start at .2 everywhere for uniformity.
         const ip = formatIp(host(parseCidr(node.podCidr), j + 1))

@@ -15,31 +15,35 @@ export const CALICO_GATEWAY = '169.254.1.1'
 export const CALICO_HOST_MAC = 'ee:ee:ee:ee:ee:ee'
 
 /**
- * Namespaces, the underlay switch and the nodes' eth0. The switch is a bridge `br0` in the wire namespace holding the
- * underlay gateway address (the "top of rack"); it does not forward IP, so nothing routed there goes anywhere. Nodes
- * get a default route via that gateway as a real node has, which Calico's proxy ARP relies on.
+ * Namespaces, the underlay switch(es) and the nodes' eth0. Each underlay subnet is a bridge (`br0`, `br1`) in the wire
+ * namespace holding that subnet's gateway address (the "top of rack"). Nodes get a default route via their gateway as a
+ * real node has, which Calico's proxy ARP relies on. Nothing in the wire namespace leads outside the lab.
  */
 export function underlay(plan: LabPlan, script: Script): void {
   const namespaces = [plan.wireNetns, ...plan.nodes.map((n) => n.netns), ...podNamespaces(plan)]
   for (const ns of namespaces) script.netns(ns)
   for (const ns of namespaces) quietNamespace(script, ns)
-  const prefix = plan.underlay.cidr.split('/')[1]
-  script
-    .ip(plan.wireNetns, 'link', 'set', 'lo', 'up')
-    .ip(plan.wireNetns, 'link', 'add', 'br0', 'type', 'bridge')
-    .ip(plan.wireNetns, 'link', 'set', 'br0', 'mtu', plan.underlay.mtu, 'up')
-    .ip(plan.wireNetns, 'addr', 'add', `${plan.underlay.gateway}/${prefix}`, 'dev', 'br0')
+  script.ip(plan.wireNetns, 'link', 'set', 'lo', 'up')
+  for (const subnet of plan.underlay.subnets) {
+    script
+      .ip(plan.wireNetns, 'link', 'add', subnet.bridge, 'type', 'bridge')
+      .ip(plan.wireNetns, 'link', 'set', subnet.bridge, 'mtu', plan.underlay.mtu, 'up')
+      .ip(plan.wireNetns, 'addr', 'add', `${subnet.gateway}/${subnet.cidr.split('/')[1]}`, 'dev', subnet.bridge)
+  }
+  // With two subnets the wire namespace is also the router between them (CrossSubnet); with one it forwards nothing.
+  if (plan.underlay.subnets.length > 1) script.sysctl(plan.wireNetns, 'net.ipv4.ip_forward', 1)
   for (const node of plan.nodes) {
+    const bridge = plan.underlay.subnets[node.subnet]?.bridge as string
     script
       .ip(plan.wireNetns, 'link', 'add', node.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns)
-      .ip(plan.wireNetns, 'link', 'set', node.name, 'master', 'br0', 'mtu', plan.underlay.mtu, 'up')
+      .ip(plan.wireNetns, 'link', 'set', node.name, 'master', bridge, 'mtu', plan.underlay.mtu, 'up')
   }
   for (const node of plan.nodes) {
     script
       .ip(node.netns, 'link', 'set', 'lo', 'up')
       .ip(node.netns, 'link', 'set', 'eth0', 'mtu', plan.underlay.mtu, 'up')
       .ip(node.netns, 'addr', 'add', `${node.underlayIp}/${node.underlayPrefix}`, 'dev', 'eth0')
-      .ip(node.netns, 'route', 'add', 'default', 'via', plan.underlay.gateway, 'dev', 'eth0')
+      .ip(node.netns, 'route', 'add', 'default', 'via', node.underlayGateway, 'dev', 'eth0')
       .sysctl(node.netns, 'net.ipv4.ip_forward', 1)
   }
   for (const pod of plan.pods.filter((p) => p.netns !== nodeOf(plan, p).netns)) {

@@ -26,6 +26,8 @@ export interface RunConfig {
   /** Seeds the interleaving order and the bootstrap, so a run (and its resume) is reproducible. */
   seed: number
   label?: string
+  /** Per-datapath options, e.g. { 'calico-bgp': { bgp: 'route-reflector' } } (YAML key `datapath-options`). */
+  datapathOptions?: Record<string, Record<string, string>>
 }
 
 /**
@@ -80,6 +82,16 @@ const fields: Record<string, { field: Field; check: Check }> = {
   pin: { field: 'pin', check: oneOf(['auto', 'none']) },
   seed: { field: 'seed', check: (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'must be a whole number') },
   label: { field: 'label', check: (v) => (typeof v === 'string' ? undefined : 'must be text') },
+  'datapath-options': { field: 'datapathOptions', check: optionsMap },
+}
+
+function optionsMap(v: unknown): string | undefined {
+  const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+  if (!isRecord(v)) return 'must map datapath names to their options'
+  for (const [name, options] of Object.entries(v)) {
+    if (!isRecord(options) || Object.values(options).some((o) => typeof o !== 'string')) return `"${name}" must map option names to values`
+  }
+  return undefined
 }
 
 /** Read and validate a YAML config file; returns only the fields it sets. */

@@ -136,5 +136,6 @@ function labRequest(runId: string, datapath: string, config: RunConfig) {
     underlayCidr: '192.168.250.0/24',
     podCidr: '10.244.0.0/16',
     underlayMtu: config.mtu,
+    options: config.datapathOptions?.[datapath] ?? {},
   }
 }

@@ -6,7 +6,8 @@
 import { release } from 'node:os'
 import { CnibenchError } from '../errors.js'
 import { run } from '../exec/run.js'
-import type { Datapath, Requirement } from '../lab/datapath.js'
+import { existsSync } from 'node:fs'
+import { requirementsOf, resolveOptions, type Datapath, type DatapathOptions, type Requirement } from '../lab/datapath.js'
 import { NETNS_PREFIX } from '../lab/topology.js'
 import { probeFeatures, type Feature, type FeatureProbe } from './features.js'
 import { probeTools, type Tool, type ToolProbe } from './tools.js'
@@ -59,8 +60,9 @@ function notRootFeatures(): FeatureProbe[] {
   }))
 }
 
-export function availabilityOf(datapath: Pick<Datapath, 'requires'>, host: HostReport): Availability {
-  const unmet = unmetRequirements(datapath.requires, host)
+/** Can `datapath` run here with `given` options (defaults and 'auto' resolved for this host)? */
+export function availabilityOf(datapath: Datapath, host: HostReport, given: Record<string, string> = {}): Availability {
+  const unmet = unmetRequirements(requirementsOf(datapath, resolveOptions(datapath, given, host)), host)
   return {
     available: unmet.length === 0,
     reason: unmet.map((u) => u.reason).join('; '),
@@ -72,7 +74,9 @@ function unmetRequirements(requires: readonly Requirement[], host: HostReport): 
   const unmet: { reason: string; fix: string }[] = []
   if (!host.root) unmet.push({ reason: 'building a lab needs root (network namespaces)', fix: 'run as root (sudo)' })
   for (const req of requires) {
-    if (req.kind === 'feature') {
+    if (req.kind === 'built') {
+      if (!existsSync(req.file)) unmet.push({ reason: `${req.what} was not built (${req.file} is missing)`, fix: 'run ./scripts/bootstrap.sh (it installs clang, llvm and libbpf-dev, then builds)' })
+    } else if (req.kind === 'feature') {
       const probe = host.features.find((f) => f.feature === req.feature)
       if (host.root && probe && !probe.available) unmet.push({ reason: probe.reason, fix: probe.fix })
     } else {
@@ -84,9 +88,9 @@ function unmetRequirements(requires: readonly Requirement[], host: HostReport): 
 }
 
 /** Throw one error naming every unmet requirement of `datapath` (preflight before building anything). */
-export async function assertCanRun(datapath: Pick<Datapath, 'name' | 'requires'>): Promise<void> {
+export async function assertCanRun(datapath: Datapath, options: DatapathOptions): Promise<void> {
   requireRoot(`building the ${datapath.name} lab`)
-  const availability = availabilityOf(datapath, await probeHost())
+  const availability = availabilityOf(datapath, await probeHost(), options)
   if (!availability.available) {
     throw new CnibenchError('E_UNSUPPORTED', `datapath ${datapath.name} cannot run here: ${availability.reason}`, {
       hint: `${availability.fix} (see \`cnibench doctor\`)`,

@@ -6,9 +6,11 @@ import { inNetns } from '../../exec/netns.js'
 import { getDatapath } from '../../lab/datapaths/index.js'
 import { cleanLeftovers, createLab, destroyLab, labScript, listLabRecords, requireLab } from '../../lab/lifecycle.js'
 import { formatPath, tracePath } from '../../lab/path.js'
+import { inspectLab } from '../../lab/inspect.js'
 import { labView, type LabRecord } from '../../lab/state.js'
 import { planLab, type LabRequest } from '../../lab/topology.js'
-import { requireRoot } from '../../system/doctor.js'
+import { probeHost, requireRoot } from '../../system/doctor.js'
+import { resolveOptions } from '../../lab/datapath.js'
 import { intOption, labDefaults } from '../options.js'
 import { print, printJson, table } from '../output.js'
 
@@ -17,6 +19,7 @@ export function registerLab(program: Command): void {
   registerUp(lab)
   registerExec(lab)
   registerPath(lab)
+  registerInspect(lab)
   registerList(lab)
   registerDown(lab)
   registerClean(lab)
@@ -32,6 +35,8 @@ interface UpOptions {
   podCidr: string
   json?: boolean
   dryRun?: boolean
+  opt: string[]
+  bgp?: string
 }
 
 function registerUp(lab: Command): void {
@@ -45,6 +50,8 @@ function registerUp(lab: Command): void {
     .option('--mtu <bytes>', 'underlay MTU; pod MTU follows from the datapath', intOption, labDefaults.underlayMtu)
     .option('--underlay-cidr <cidr>', 'node network', labDefaults.underlayCidr)
     .option('--pod-cidr <cidr>', 'cluster pod network; each node gets a /24', labDefaults.podCidr)
+    .option('--opt <key=value>', 'a datapath option (repeatable; see `cnibench datapaths`)', collectOption, [])
+    .option('--bgp <mode>', 'calico-bgp: full-mesh or route-reflector (same as --opt bgp=MODE)')
     .option('--dry-run', 'print the commands that would build the lab, change nothing')
     .option('--json', 'print the lab as JSON')
     .action(async (opts: UpOptions) => {
@@ -56,9 +63,11 @@ function registerUp(lab: Command): void {
         underlayCidr: opts.underlayCidr,
         podCidr: opts.podCidr,
         underlayMtu: opts.mtu,
+        options: parseOptions(opts.opt, opts.bgp),
       }
       if (opts.dryRun) {
-        for (const line of labScript(planLab(request, datapath), datapath).toShell()) print(line)
+        const options = resolveOptions(datapath, request.options ?? {}, await probeHost())
+        for (const line of labScript(planLab(request, datapath, options), datapath).toShell()) print(line)
         if (datapath.start) print(`# then ${datapath.name}'s start phase (daemons, maps) against the live lab`)
         return
       }
@@ -99,6 +108,25 @@ function registerPath(lab: Command): void {
       print(`${record.name} (${record.datapath}) ${path.from.pod} ${path.from.ip} → ${path.to.pod} ${path.to.ip}` +
         (path.reachable ? '' : '  [UNREACHABLE: ping failed]'))
       print(formatPath(path))
+    })
+}
+
+function registerInspect(lab: Command): void {
+  lab
+    .command('inspect <name>')
+    .description('control-plane and datapath state per node: routes, and BGP peers, BPF counters or flows where the datapath has them')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      requireRoot('cnibench lab inspect')
+      const record = await requireLab(name)
+      const sections = await inspectLab(record)
+      if (opts.json) return printJson({ lab: labView(record), sections })
+      print(`${record.name}: ${record.datapath} (${record.facts.implementation})`)
+      for (const s of sections) {
+        print()
+        print(s.title)
+        print(s.rows.length > 0 ? table(s.headers, s.rows) : '  (none)')
+      }
     })
 }
 
@@ -167,6 +195,21 @@ function printLab(record: LabRecord): void {
     print(`  cnibench lab exec ${record.name} ${a.name} -- iperf3 -c ${b.ip} -t 5`)
     print(`  cnibench lab down ${record.name}`)
   }
+}
+
+function collectOption(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+function parseOptions(pairs: string[], bgp: string | undefined): Record<string, string> {
+  const options: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new CnibenchError('E_USAGE', `--opt ${pair} is not key=value`, { hint: 'e.g. --opt encap=vxlan' })
+    options[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  if (bgp) options['bgp'] = bgp
+  return options
 }
 
 function netnsOf(record: LabRecord, target: string): string {

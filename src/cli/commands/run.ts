@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import { CnibenchError } from '../../errors.js'
 import { chooseEngine, engineAvailability, getEngine } from '../../engines/index.js'
 import { getDatapath } from '../../lab/datapaths/index.js'
+import { factsOf, resolveOptions } from '../../lab/datapath.js'
 import { currentOwner } from '../../lab/state.js'
 import { checkFlag, loadConfigFile, mergeConfig, type RunConfig } from '../../measure/config.js'
 import { planRun } from '../../measure/plan.js'
@@ -113,7 +114,7 @@ async function prepareNewRun(store: ResultStore, opts: RunOptions): Promise<{ ru
   const isAvailable = (e: Parameters<typeof engineAvailability>[0]) => engineAvailability(e, host, version).available
   const plan = planRun(config, {
     unavailableReason: (dp) => {
-      const a = availabilityOf(getDatapath(dp), host)
+      const a = availabilityOf(getDatapath(dp), host, config.datapathOptions?.[dp] ?? {})
       return a.available ? undefined : a.reason
     },
     engineFor: (test) => chooseEngine(test, isAvailable),
@@ -136,11 +137,13 @@ async function prepareNewRun(store: ResultStore, opts: RunOptions): Promise<{ ru
     plan.cells.map((cell) => {
       const datapath = getDatapath(cell.datapath)
       const engine = getEngine(cell.engine)
+      const options = resolveOptions(datapath, config.datapathOptions?.[cell.datapath] ?? {}, host)
       return {
         ...cell,
         engineVersion: engineAvailability(engine, host, version).version,
         context: {
-          ...datapath.facts,
+          ...factsOf(datapath, options),
+          options,
           underlayMtu: config.mtu,
           podMtu: datapath.podMtu(config.mtu),
           pinnedCpu: pinCpu(cell, config) ?? null,

@@ -24,7 +24,7 @@ export const macvlan: Datapath = {
         .ip(node.netns, 'link', 'add', 'link', 'eth0', 'name', 'eth0', 'netns', pod.netns, 'type', 'macvlan', 'mode', 'bridge')
         .ip(pod.netns, 'link', 'set', 'eth0', 'mtu', plan.podMtu, 'up')
         .ip(pod.netns, 'addr', 'add', `${pod.ip}/${pod.prefixLen}`, 'dev', 'eth0')
-        .ip(pod.netns, 'route', 'add', 'default', 'via', plan.underlay.gateway, 'dev', 'eth0')
+        .ip(pod.netns, 'route', 'add', 'default', 'via', node.underlayGateway, 'dev', 'eth0')
     }
   },
 }
