@@ -32,6 +32,11 @@ export function buildProgram(): Command {
 
 async function main(argv: string[]): Promise<void> {
   installInterruptHandlers()
+  // `cnibench ... | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0)
+    throw e
+  })
   await buildProgram().parseAsync(argv, { from: 'user' })
 }
 

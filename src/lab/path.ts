@@ -8,6 +8,8 @@
 import { run } from '../exec/run.js'
 import { bridgeFdb, inNetns, ipJson, listLinks, type IpLink } from '../exec/netns.js'
 import { CnibenchError } from '../errors.js'
+import { tcProgramNames } from './bpf.js'
+import { ciliumIngress, hasIpipDecap, ipipEgress } from './path-bpf.js'
 import type { LabRecord } from './state.js'
 
 export interface PathHop {
@@ -19,6 +21,8 @@ export interface PathHop {
   kind: string
   /** What happens here: "VXLAN encap VNI 1 → 192.168.250.2", "deliver". */
   note?: string
+  /** tc eBPF programs attached to the device ("ingress:cil_from_container"): they may redirect or encapsulate. */
+  bpf?: string[]
 }
 
 export interface PacketPath {
@@ -45,6 +49,7 @@ export async function tracePath(record: LabRecord, fromPod: string, toPod: strin
   const ping = await run(inNetns(from.netns, ['ping', '-c', '1', '-W', '2', to.ip]), { allowFailure: true })
   const tracer = new Tracer(record)
   const hops = await tracer.trace(from.netns, from.ip, to.ip)
+  await annotateBpf(hops)
   return { from: { pod: from.name, ip: from.ip }, to: { pod: to.name, ip: to.ip }, reachable: ping.code === 0, hops }
 }
 
@@ -58,6 +63,14 @@ function findPod(record: LabRecord, name: string) {
   return pod
 }
 
+async function annotateBpf(hops: PathHop[]): Promise<void> {
+  for (const hop of hops) {
+    if (hop.kind === 'lo' || hop.device === '-') continue
+    const programs = await tcProgramNames(hop.netns, hop.device)
+    if (programs.length > 0) hop.bpf = programs.map((p) => `${p.direction}:${p.name}`)
+  }
+}
+
 /** Seed-style one-liner. The underlay switch's ports are left out: "underlay br0" says it. */
 export function formatPath(path: PacketPath): string {
   return path.hops
@@ -65,7 +78,10 @@ export function formatPath(path: PacketPath): string {
     .map((h) => {
       const name =
         h.device === 'eth0' || h.kind === 'lo' || h.where === 'underlay' ? `${h.where} ${h.device}` : `${h.device} (${h.where})`
-      return h.note ? `${name} [${h.note}]` : name
+      // Attached programs are listed unless the note already says what one of them did.
+      const programs = h.bpf && !h.note?.startsWith('eBPF') ? [`eBPF ${h.bpf.join(', ')}`] : []
+      const notes = [...(h.note ? [h.note] : []), ...programs]
+      return notes.length > 0 ? `${name} [${notes.join('; ')}]` : name
     })
     .join(' → ')
 }
@@ -96,17 +112,22 @@ class Tracer {
     iif: string | undefined,
     src: string,
     dst: string,
-    arrivalNote: string | undefined = 'deliver',
+    arrivalNote: string | null = 'deliver',
   ): Promise<{ netns: string; dev: string }> {
     let here = { netns, iif }
     for (let guard = 0; guard < MAX_HOPS; guard++) {
+      const redirected = here.iif ? await this.bpfIngress(here.netns, here.iif, dst) : undefined
+      if (redirected) {
+        here = redirected
+        continue
+      }
       const route = await this.routeGet(here.netns, dst, src, here.iif)
       if (!route) {
         this.push(here.netns, here.iif ?? '-', '-', 'no route')
         return { netns: here.netns, dev: here.iif ?? '-' }
       }
       if (route.type === 'local') {
-        if (!here.iif) this.push(here.netns, 'lo', 'lo', arrivalNote)
+        if (!here.iif) this.push(here.netns, 'lo', 'lo', arrivalNote ?? undefined)
         else if (arrivalNote) this.note(here.netns, here.iif, arrivalNote)
         return { netns: here.netns, dev: here.iif ?? 'lo' }
       }
@@ -118,33 +139,78 @@ class Tracer {
       const kind = kindOf(out)
       const nextHop = route.gateway ?? dst
       this.push(here.netns, out.ifname, kind)
+      const ebpfRemote = await ipipEgress(here.netns, out.ifname, dst)
+      if (ebpfRemote) {
+        here = await this.carry(here.netns, out, ebpfRemote, `eBPF IP-in-IP encap → ${ebpfRemote}`, 'ipip')
+        continue
+      }
       if (kind === 'vxlan' || kind === 'ipip') {
         here = await this.tunnel(here.netns, out, kind, nextHop)
         continue
       }
-      const mac = await this.neighbourMac(here.netns, out.ifname, nextHop)
-      const arrival = await this.walkL2(here.netns, out, mac)
+      const arrival = await this.transmit(here.netns, out, nextHop)
       if (!arrival) return { netns: here.netns, dev: out.ifname }
       here = { netns: arrival.netns, iif: arrival.dev }
     }
     throw new Error('packet path did not end within 40 hops')
   }
 
-  /** Encapsulate at `dev`, carry the outer packet across the underlay, return the decapsulating device. */
-  private async tunnel(netns: string, dev: IpLink, kind: 'vxlan' | 'ipip', nextHop: string) {
-    const data = dev.linkinfo?.info_data ?? {}
-    const local = String(data['local'] ?? '')
-    const remote = kind === 'vxlan' ? await this.vxlanRemote(netns, dev, nextHop) : nextHop
-    const what = kind === 'vxlan' ? `VXLAN encap VNI ${String(data['id'])} UDP ${String(data['port'])}` : 'IPIP encap'
-    this.note(netns, dev.ifname, `${what} → ${remote}`)
-    const outerSrc = local || (await this.routeGet(netns, remote))?.prefsrc || ''
-    const arrival = await this.walkL3(netns, undefined, outerSrc, remote, undefined)
-    const decap = (await this.listLinks(arrival.netns)).find(
-      (l) => kindOf(l) === kind && (kind !== 'vxlan' || l.linkinfo?.info_data?.['port'] === data['port']),
-    )
-    if (!decap) throw new Error(`no ${kind} device in ${arrival.netns} to decapsulate`)
+  /** Send out of `out` to the L2 neighbour `nextHop` and follow the frame to whoever takes it in. */
+  private async transmit(netns: string, out: IpLink, nextHop: string) {
+    return this.walkL2(netns, out, await this.neighbourMac(netns, out.ifname, nextHop))
+  }
+
+  /** A Cilium program on the ingress device may take the packet before routing does; follow what its maps say. */
+  private async bpfIngress(netns: string, iif: string, dst: string): Promise<{ netns: string; iif: string } | undefined> {
+    const decision = await ciliumIngress(netns, iif, dst)
+    if (!decision) return undefined
+    this.note(netns, iif, decision.note)
+    if (decision.kind === 'peer') {
+      const veth = (await this.listLinks(netns)).find((l) => l.ifindex === decision.ifindex)
+      if (!veth) throw new Error(`no device with index ${decision.ifindex} in ${netns}`)
+      const pod = await this.peerOrLower(netns, veth)
+      this.push(pod.netns, pod.dev.ifname, kindOf(pod.dev))
+      return { netns: pod.netns, iif: pod.dev.ifname }
+    }
+    if (decision.kind === 'neigh') {
+      const route = await this.routeGet(netns, dst)
+      const out = await this.link(netns, route?.dev ?? 'eth0')
+      this.push(netns, out.ifname, kindOf(out))
+      const arrival = await this.transmit(netns, out, route?.gateway ?? dst)
+      return arrival && { netns: arrival.netns, iif: arrival.dev }
+    }
+    const vxlan = (await this.listLinks(netns)).find((l) => kindOf(l) === 'vxlan')
+    if (!vxlan) throw new Error(`no VXLAN device in ${netns}`)
+    this.push(netns, vxlan.ifname, 'vxlan')
+    const port = vxlan.linkinfo?.info_data?.['port']
+    return this.carry(netns, vxlan, decision.remote, `VXLAN encap UDP ${String(port)} → ${decision.remote}`, 'vxlan')
+  }
+
+  /**
+   * The outer packet of an encapsulation done at `dev` (by the kernel or by eBPF): walk it from this node to
+   * `remote`, then find what decapsulates it there (a device of the same kind and port, or eth0 with ipip_decap).
+   */
+  private async carry(netns: string, dev: IpLink, remote: string, note: string, kind: 'vxlan' | 'ipip') {
+    this.note(netns, dev.ifname, note)
+    const local = String(dev.linkinfo?.info_data?.['local'] ?? '') || (await this.routeGet(netns, remote))?.prefsrc || ''
+    const arrival = await this.walkL3(netns, undefined, local, remote, null) // the outer packet arrives, nothing is delivered yet
+    if (kind === 'ipip' && (await hasIpipDecap(arrival.netns, arrival.dev))) {
+      this.note(arrival.netns, arrival.dev, 'eBPF IP-in-IP decap')
+      return { netns: arrival.netns, iif: arrival.dev }
+    }
+    const port = dev.linkinfo?.info_data?.['port']
+    const decap = (await this.listLinks(arrival.netns)).find((l) => kindOf(l) === kind && (kind !== 'vxlan' || l.linkinfo?.info_data?.['port'] === port))
+    if (!decap) throw new Error(`nothing in ${arrival.netns} decapsulates ${kind}`)
     this.push(arrival.netns, decap.ifname, kind, 'decap')
     return { netns: arrival.netns, iif: decap.ifname }
+  }
+
+  /** A kernel tunnel device: its remote comes from the FDB (VXLAN) or the route's gateway (tunl0). */
+  private async tunnel(netns: string, dev: IpLink, kind: 'vxlan' | 'ipip', nextHop: string) {
+    const data = dev.linkinfo?.info_data ?? {}
+    const remote = kind === 'vxlan' ? await this.vxlanRemote(netns, dev, nextHop) : nextHop
+    const what = kind === 'vxlan' ? `VXLAN encap VNI ${String(data['id'])} UDP ${String(data['port'])}` : 'IPIP encap'
+    return this.carry(netns, dev, remote, `${what} → ${remote}`, kind)
   }
 
   /** Follow a frame for `mac` sent out of `dev` until a device that owns the MAC receives it. */

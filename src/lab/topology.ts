@@ -38,8 +38,8 @@ export type Addressing =
 export interface DatapathShape {
   addressing: Addressing
   underlaySubnets?: 1 | 2
-  /** Pod MTU the real plugin would configure over an underlay of this MTU. */
-  podMtu(underlayMtu: number): number
+  /** Pod MTU the real plugin would configure over an underlay of this MTU (and these options). */
+  podMtu(underlayMtu: number, options: Readonly<Record<string, string>>): number
 }
 
 export interface NodePlan {
@@ -133,7 +133,7 @@ export function planLab(
     wireNetns: `${prefix}wire`,
     underlay: { cidr: firstSubnet.cidr, gateway: firstSubnet.gateway, mtu: request.underlayMtu, subnets },
     podCidr: formatCidr(pods),
-    podMtu: datapath.podMtu(request.underlayMtu),
+    podMtu: datapath.podMtu(request.underlayMtu, options),
     nodes,
     pods: planPods(prefix, nodes, request, datapath.addressing, subnetBlocks, perSubnet),
     options,

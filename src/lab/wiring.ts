@@ -67,11 +67,13 @@ export function nodeOf(plan: LabPlan, pod: PodPlan): NodePlan {
   return node
 }
 
-/** Stable per-pod interface name in the style of `prefix` + hex (Calico: cali + 11 hex; CNI bridge: veth + 8 hex). */
-export function hostIfName(plan: LabPlan, pod: PodPlan, prefix: 'cali' | 'veth'): string {
+/** Hex digits each plugin puts after its prefix: Calico cali + 11, Cilium lxc + 12 (15-character names), CNI bridge veth + 8. */
+const IFNAME_HEX = { cali: 11, lxc: 12, veth: 8 } as const
+
+/** Stable per-pod host-side interface name in the plugin's style. */
+export function hostIfName(plan: LabPlan, pod: PodPlan, prefix: keyof typeof IFNAME_HEX): string {
   const hex = createHash('sha1').update(`${plan.name}/${pod.name}`).digest('hex')
-  // Calico uses 11 hex digits (15-character names), the CNI bridge plugin 8.
-  return prefix + hex.slice(0, prefix === 'cali' ? 11 : 8)
+  return prefix + hex.slice(0, IFNAME_HEX[prefix])
 }
 
 /**
@@ -133,14 +135,19 @@ export interface VtepOptions {
  * peer's VTEP address, an FDB entry sending that MAC to the peer's underlay IP, and the peer's pod block routed via
  * its VTEP address "onlink". No multicast, no learning: exactly the seed's commands.
  */
-export function vxlanMesh(plan: LabPlan, script: Script, vtep: VtepOptions): void {
+export function vxlanMesh(
+  plan: LabPlan,
+  script: Script,
+  vtep: VtepOptions,
+  peersOf: (node: NodePlan) => NodePlan[] = (node) => plan.nodes.filter((p) => p !== node),
+): void {
   for (const node of plan.nodes) {
     script
       .ip(node.netns, 'link', 'add', vtep.device, 'type', 'vxlan', 'id', vtep.vni, 'local', node.underlayIp, 'dev', 'eth0',
         'dstport', vtep.port, 'nolearning')
       .ip(node.netns, 'link', 'set', vtep.device, 'address', node.vtepMac, 'mtu', vtep.mtu, 'up')
       .ip(node.netns, 'addr', 'add', `${node.podGateway}/32`, 'dev', vtep.device)
-    for (const peer of plan.nodes.filter((p) => p !== node)) {
+    for (const peer of peersOf(node)) {
       script
         .ip(node.netns, 'neigh', 'add', peer.podGateway, 'lladdr', peer.vtepMac, 'dev', vtep.device, 'nud', 'permanent')
         .bridge(node.netns, 'fdb', 'append', peer.vtepMac, 'dev', vtep.device, 'dst', peer.underlayIp)
@@ -149,10 +156,14 @@ export function vxlanMesh(plan: LabPlan, script: Script, vtep: VtepOptions): voi
   }
 }
 
-/** Each node routes every other node's pod block via that node's underlay IP (host-gw; Calico BGP without BIRD). */
-export function nativeRoutes(plan: LabPlan, script: Script): void {
+/** Each node routes other nodes' pod blocks via their underlay IPs (host-gw; Cilium's direct node routes). */
+export function nativeRoutes(
+  plan: LabPlan,
+  script: Script,
+  peersOf: (node: NodePlan) => NodePlan[] = (node) => plan.nodes.filter((p) => p !== node),
+): void {
   for (const node of plan.nodes) {
-    for (const peer of plan.nodes.filter((p) => p !== node)) {
+    for (const peer of peersOf(node)) {
       script.ip(node.netns, 'route', 'add', peer.podCidr, 'via', peer.underlayIp, 'dev', 'eth0')
     }
   }

@@ -35,7 +35,7 @@ function describe(d: Datapath, options: DatapathOptions) {
     plugin: d.plugin,
     packetPath: d.packetPath,
     addressing: d.addressing,
-    podMtuAt1500: d.podMtu(1500),
+    podMtuAt1500: d.podMtu(1500, options),
     encapsulation: facts.encapsulation,
     implementation: facts.implementation,
     options: d.options ?? {},

@@ -145,7 +145,7 @@ async function prepareNewRun(store: ResultStore, opts: RunOptions): Promise<{ ru
           ...factsOf(datapath, options),
           options,
           underlayMtu: config.mtu,
-          podMtu: datapath.podMtu(config.mtu),
+          podMtu: datapath.podMtu(config.mtu, options),
           pinnedCpu: pinCpu(cell, config) ?? null,
           warmup: engine.warmup,
         },

@@ -5,9 +5,12 @@
 import { CnibenchError } from '../../errors.js'
 import type { Datapath } from '../datapath.js'
 import { calicoBgp } from './calico-bgp.js'
+import { calicoCrosssubnet } from './calico-crosssubnet.js'
 import { calicoIpip } from './calico-ipip.js'
 import { calicoVxlan } from './calico-vxlan.js'
 import { canal } from './canal.js'
+import { ciliumNative } from './cilium-native.js'
+import { ciliumVxlan } from './cilium-vxlan.js'
 import { flannelHostGw } from './flannel-host-gw.js'
 import { flannelVxlan } from './flannel-vxlan.js'
 import { host } from './host.js'
@@ -18,9 +21,12 @@ export const datapaths = {
   'calico-bgp': calicoBgp,
   'calico-ipip': calicoIpip,
   'calico-vxlan': calicoVxlan,
+  'calico-crosssubnet': calicoCrosssubnet,
   'flannel-host-gw': flannelHostGw,
   'flannel-vxlan': flannelVxlan,
   canal,
+  'cilium-native': ciliumNative,
+  'cilium-vxlan': ciliumVxlan,
   macvlan,
 } as const satisfies Record<string, Datapath>
 
