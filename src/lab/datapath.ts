@@ -69,6 +69,11 @@ export interface Datapath extends DatapathShape {
   wire(plan: LabPlan, script: Script): void
   /** Work that needs the live lab (daemons, maps, conditional devices). Runs after `wire`'s steps. */
   start?(plan: LabPlan, runtime: LabRuntime): Promise<void>
+  /**
+   * For datapaths that switch frames in software the kernel cannot see (OVS): where a frame for `dst` arriving on
+   * `device` in `netns` leaves, so `lab path` can follow it. Undefined when `device` is not one of its ports.
+   */
+  switchFrame?(plan: LabPlan, runDir: string, netns: string, device: string, dst: string): Promise<{ bridge: string; out: string; note: string } | undefined>
   /** Control-plane and datapath state per node for `lab inspect` (BGP peers, BPF counters, OpenFlow flows...). */
   inspect?(plan: LabPlan, runDir: string): Promise<InspectSection[]>
 }

@@ -10,7 +10,10 @@ import { bridgeFdb, inNetns, ipJson, listLinks, type IpLink } from '../exec/netn
 import { CnibenchError } from '../errors.js'
 import { tcProgramNames } from './bpf.js'
 import { ciliumIngress, hasIpipDecap, ipipEgress } from './path-bpf.js'
-import type { LabRecord } from './state.js'
+import { contains, parseCidr, parseIp } from './ipv4.js'
+import { labDir, type LabRecord } from './state.js'
+import type { Datapath } from './datapath.js'
+import { getDatapath } from './datapaths/index.js'
 
 export interface PathHop {
   /** Lab role of the namespace: pod1, node1, underlay. */
@@ -91,6 +94,10 @@ class Tracer {
   private readonly nsids = new Map<string, Promise<{ nsid: number; name?: string }[]>>()
   private readonly labels = new Map<string, string>()
   private readonly namespaces: string[]
+  private readonly nodes: LabRecord['plan']['nodes']
+  private readonly plan: LabRecord['plan']
+  private readonly runDir: string
+  private readonly datapath: Datapath
   readonly hops: PathHop[] = []
 
   constructor(record: LabRecord) {
@@ -99,6 +106,10 @@ class Tracer {
     for (const pod of plan.pods) this.labels.set(pod.netns, pod.name)
     for (const node of plan.nodes) this.labels.set(node.netns, node.name) // hostNetwork pods are their node
     this.namespaces = [...this.labels.keys()]
+    this.nodes = plan.nodes
+    this.plan = plan
+    this.runDir = labDir(record.name)
+    this.datapath = getDatapath(record.datapath)
   }
 
   async trace(netns: string, src: string, dst: string): Promise<PathHop[]> {
@@ -148,7 +159,11 @@ class Tracer {
         here = await this.tunnel(here.netns, out, kind, nextHop)
         continue
       }
-      const arrival = await this.transmit(here.netns, out, nextHop)
+      if (kind === 'tun') {
+        here = await this.userspaceTunnel(here.netns, out, dst)
+        continue
+      }
+      const arrival = await this.transmit(here.netns, out, nextHop, dst)
       if (!arrival) return { netns: here.netns, dev: out.ifname }
       here = { netns: arrival.netns, iif: arrival.dev }
     }
@@ -156,8 +171,8 @@ class Tracer {
   }
 
   /** Send out of `out` to the L2 neighbour `nextHop` and follow the frame to whoever takes it in. */
-  private async transmit(netns: string, out: IpLink, nextHop: string) {
-    return this.walkL2(netns, out, await this.neighbourMac(netns, out.ifname, nextHop))
+  private async transmit(netns: string, out: IpLink, nextHop: string, dst: string) {
+    return this.walkL2(netns, out, await this.neighbourMac(netns, out.ifname, nextHop), dst)
   }
 
   /** A Cilium program on the ingress device may take the packet before routing does; follow what its maps say. */
@@ -176,7 +191,7 @@ class Tracer {
       const route = await this.routeGet(netns, dst)
       const out = await this.link(netns, route?.dev ?? 'eth0')
       this.push(netns, out.ifname, kindOf(out))
-      const arrival = await this.transmit(netns, out, route?.gateway ?? dst)
+      const arrival = await this.transmit(netns, out, route?.gateway ?? dst, dst)
       return arrival && { netns: arrival.netns, iif: arrival.dev }
     }
     const vxlan = (await this.listLinks(netns)).find((l) => kindOf(l) === 'vxlan')
@@ -205,6 +220,21 @@ class Tracer {
     return { netns: arrival.netns, iif: decap.ifname }
   }
 
+  /**
+   * A TUN device: a userspace daemon (flannel-udp) reads the packet and sends it in UDP to the node owning `dst`; on
+   * that node the daemon writes it into its own TUN device, where routing resumes.
+   */
+  private async userspaceTunnel(netns: string, tun: IpLink, dst: string) {
+    const owner = this.nodes.find((n) => contains(parseCidr(n.podCidr), parseIp(dst)))
+    if (!owner) throw new Error(`no node owns ${dst}`)
+    this.note(netns, tun.ifname, `userspace daemon: UDP → ${owner.underlayIp}`)
+    const from = this.nodes.find((n) => n.netns === netns)?.underlayIp ?? ''
+    const arrival = await this.walkL3(netns, undefined, from, owner.underlayIp, null)
+    this.note(arrival.netns, arrival.dev, 'to the userspace daemon')
+    this.push(owner.netns, tun.ifname, 'tun', 'written back by the daemon')
+    return { netns: owner.netns, iif: tun.ifname }
+  }
+
   /** A kernel tunnel device: its remote comes from the FDB (VXLAN) or the route's gateway (tunl0). */
   private async tunnel(netns: string, dev: IpLink, kind: 'vxlan' | 'ipip', nextHop: string) {
     const data = dev.linkinfo?.info_data ?? {}
@@ -213,8 +243,8 @@ class Tracer {
     return this.carry(netns, dev, remote, `${what} → ${remote}`, kind)
   }
 
-  /** Follow a frame for `mac` sent out of `dev` until a device that owns the MAC receives it. */
-  private async walkL2(netns: string, dev: IpLink, mac: string | undefined): Promise<{ netns: string; dev: string } | undefined> {
+  /** Follow a frame for `mac` (carrying a packet for `dst`) sent out of `dev` until a device that owns the MAC takes it. */
+  private async walkL2(netns: string, dev: IpLink, mac: string | undefined, dst: string): Promise<{ netns: string; dev: string } | undefined> {
     let here = { netns, dev }
     for (let guard = 0; guard < MAX_HOPS; guard++) {
       const kind = kindOf(here.dev)
@@ -229,7 +259,7 @@ class Tracer {
         here = lower
       } else if (kind === 'veth') {
         const peer = await this.peerOrLower(here.netns, here.dev)
-        const received = await this.receive(peer.netns, peer.dev, mac)
+        const received = await this.receive(peer.netns, peer.dev, mac, dst)
         if (received.deliveredTo) return received.deliveredTo
         here = received.next ?? peer
         if (!received.next) return undefined
@@ -240,9 +270,19 @@ class Tracer {
     return undefined
   }
 
-  /** A frame arrives on `dev`: a bridge port hands it to its bridge, a matching MAC takes it up, a macvlan child may. */
-  private async receive(netns: string, dev: IpLink, mac: string | undefined) {
+  /**
+   * A frame arrives on `dev`: a software switch port (OVS) forwards it by its flows, a bridge port hands it to its
+   * bridge, a matching MAC takes it up, a macvlan child may.
+   */
+  private async receive(netns: string, dev: IpLink, mac: string | undefined, dst: string) {
     this.push(netns, dev.ifname, kindOf(dev))
+    const switched = await this.datapath.switchFrame?.(this.plan, this.runDir, netns, dev.ifname, dst)
+    if (switched) {
+      this.push(netns, switched.bridge, 'ovs', switched.note)
+      const out = await this.link(netns, switched.out)
+      this.push(netns, out.ifname, kindOf(out))
+      return { next: { netns, dev: out } }
+    }
     if (dev.master) {
       const bridge = await this.link(netns, dev.master)
       this.push(netns, bridge.ifname, 'bridge')
@@ -284,8 +324,10 @@ class Tracer {
       if (!name) throw new Error(`cannot resolve namespace id ${dev.link_netnsid} seen from ${netns}`)
       target = name
     }
-    const peer = (await this.listLinks(target)).find((l) => l.ifindex === dev.link_index)
-    if (!peer) throw new Error(`no device with index ${dev.link_index} in ${target}`)
+    // A peer in the same namespace is named (`link`), one elsewhere is numbered (`link_index` in `link_netnsid`).
+    const links = await this.listLinks(target)
+    const peer = dev.link_index === undefined ? links.find((l) => l.ifname === dev.link) : links.find((l) => l.ifindex === dev.link_index)
+    if (!peer) throw new Error(`no peer ${dev.link ?? dev.link_index} of ${dev.ifname} in ${target}`)
     return { netns: target, dev: peer }
   }
 

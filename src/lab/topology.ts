@@ -34,6 +34,8 @@ export type Addressing =
   | 'node-cidr'
   /** Pods take addresses in the underlay subnet (macvlan: static IPs on the physical network). */
   | 'underlay'
+  /** Pods share one flat L2 subnet across nodes (OVS with the physical port on the bridge): the pod block's first /24. */
+  | 'flat'
 
 export interface DatapathShape {
   addressing: Addressing
@@ -178,6 +180,9 @@ function planPods(
         const ip = formatIp(host(block, nodesPerSubnet + podsBefore + 1))
         if (ip === formatIp(host(block, size(block) - 2))) throw new CnibenchError('E_ADDRESSING', `the underlay block has no room for ${index} pods`, { hint: 'give a larger --underlay-cidr' })
         pods.push({ name, index, node: node.name, netns: `${prefix}${name}`, ip, prefixLen: block.prefix })
+      } else if (addressing === 'flat') {
+        const ip = formatIp(host(subnetOf(parseCidr(request.podCidr), 24, 0), index + 1))
+        pods.push({ name, index, node: node.name, netns: `${prefix}${name}`, ip, prefixLen: 24 })
       } else {
         // .1 is the node's bridge gateway in bridged datapaths; pods start at .2 everywhere for uniformity.
         const ip = formatIp(host(parseCidr(node.podCidr), j + 1))

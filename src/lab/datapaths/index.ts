@@ -12,9 +12,12 @@ import { canal } from './canal.js'
 import { ciliumNative } from './cilium-native.js'
 import { ciliumVxlan } from './cilium-vxlan.js'
 import { flannelHostGw } from './flannel-host-gw.js'
+import { flannelUdp } from './flannel-udp.js'
 import { flannelVxlan } from './flannel-vxlan.js'
 import { host } from './host.js'
 import { macvlan } from './macvlan.js'
+import { ovs } from './ovs.js'
+import { ovsBridge } from './ovs-bridge.js'
 
 export const datapaths = {
   host,
@@ -24,10 +27,13 @@ export const datapaths = {
   'calico-crosssubnet': calicoCrosssubnet,
   'flannel-host-gw': flannelHostGw,
   'flannel-vxlan': flannelVxlan,
+  'flannel-udp': flannelUdp,
   canal,
   'cilium-native': ciliumNative,
   'cilium-vxlan': ciliumVxlan,
   macvlan,
+  ovs,
+  'ovs-bridge': ovsBridge,
 } as const satisfies Record<string, Datapath>
 
 export type DatapathName = keyof typeof datapaths

@@ -1,0 +1,47 @@
+/**
+ * OVS + Linux bridge (seed 001 section 4.6): pods hang off a Linux bridge (linux-br), which reaches br-int through one
+ * veth pair (ovs-br ↔ br-ovs); eth0 is br-int's uplink. The extra bridge and veth hop is what it costs (26% in the
+ * seed) — the layout of plugins that keep a Linux bridge per node for iptables-based policy next to OVS.
+ */
+import type { Datapath } from '../datapath.js'
+import { ovsDatapathOption, ovsImplementation } from '../control/ovs.js'
+import { ovsInspect, ovsSwitchFrame, ovsRequirements, podsOf, resolveOvsDatapath, startOvsLab } from '../ovs-lab.js'
+import { hostIfName, nodeOf } from '../wiring.js'
+
+export const ovsBridge: Datapath = {
+  name: 'ovs-bridge',
+  summary: 'OVS + Linux bridge: pods on linux-br, linked to br-int by a veth pair',
+  plugin:
+    'Seed 001 section 4.6: pods attach to a Linux bridge (linux-br); a veth pair (ovs-br on the bridge, br-ovs on OVS) ' +
+    'joins it to br-int, whose flows send IP/ARP for local pods to br-ovs and the rest out of eth0.',
+  packetPath: 'pod1 eth0 → vethXXXX → linux-br → ovs-br → br-ovs → br-int (OpenFlow) (node1) → node1 eth0 → underlay → node2 eth0 → br-int → br-ovs → ovs-br → linux-br → vethXXXX → pod2 eth0',
+  options: { datapath: ovsDatapathOption },
+  resolve: resolveOvsDatapath,
+  requires: (options) => [...ovsRequirements(options), { kind: 'feature', feature: 'bridge' }],
+  addressing: 'flat',
+  podMtu: (underlayMtu) => underlayMtu,
+  facts: (options) => ({ encapsulation: 'none', implementation: `${ovsImplementation(options['datapath'] as string)} + Linux bridge`, podAttachment: 'veth on a Linux bridge, bridge on OVS' }),
+  wire(plan, script) {
+    for (const node of plan.nodes) {
+      script
+        .ip(node.netns, 'link', 'set', 'eth0', 'promisc', 'on')
+        .ip(node.netns, 'link', 'add', 'linux-br', 'type', 'bridge')
+        .ip(node.netns, 'link', 'set', 'linux-br', 'mtu', plan.podMtu, 'up')
+        .ip(node.netns, 'link', 'add', 'ovs-br', 'mtu', plan.podMtu, 'type', 'veth', 'peer', 'name', 'br-ovs', 'mtu', plan.podMtu)
+        .ip(node.netns, 'link', 'set', 'ovs-br', 'master', 'linux-br', 'promisc', 'on', 'up')
+        .ip(node.netns, 'link', 'set', 'br-ovs', 'promisc', 'on', 'up')
+    }
+    for (const pod of plan.pods) {
+      const node = nodeOf(plan, pod)
+      const veth = hostIfName(plan, pod, 'veth')
+      script
+        .ip(node.netns, 'link', 'add', veth, 'mtu', plan.podMtu, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', plan.podMtu, 'netns', pod.netns)
+        .ip(node.netns, 'link', 'set', veth, 'master', 'linux-br', 'up')
+        .ip(pod.netns, 'addr', 'add', `${pod.ip}/${pod.prefixLen}`, 'dev', 'eth0')
+        .ip(pod.netns, 'link', 'set', 'eth0', 'up')
+    }
+  },
+  start: (plan, runtime) => startOvsLab(plan, runtime, (node) => [{ device: 'br-ovs', ofport: 1, pods: podsOf(plan, node) }]),
+  inspect: ovsInspect,
+  switchFrame: ovsSwitchFrame,
+}

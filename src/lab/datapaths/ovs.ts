@@ -1,0 +1,40 @@
+/**
+ * Open vSwitch (seed 001 section 4.5): each pod's veth and the node's eth0 are ports of br-int; OpenFlow rules send IP
+ * and ARP for a local pod to its port and everything else out of eth0. Pods share one flat subnet across nodes.
+ */
+import type { Datapath } from '../datapath.js'
+import { ovsDatapathOption, ovsImplementation } from '../control/ovs.js'
+import { ovsInspect, ovsSwitchFrame, ovsRequirements, podsOf, resolveOvsDatapath, startOvsLab } from '../ovs-lab.js'
+import { hostIfName, nodeOf } from '../wiring.js'
+
+export const ovs: Datapath = {
+  name: 'ovs',
+  summary: 'Open vSwitch: pod veths and eth0 on br-int, OpenFlow rules per pod',
+  plugin:
+    'OVS-based plugins (OVN-Kubernetes, Antrea, Kube-OVN; seed 001\'s hand-built version): the pod\'s host veth and the ' +
+    'node\'s physical port are ports of br-int (fail_mode secure); flows match IP and ARP for each local pod and output ' +
+    'to its port, anything else goes out of the physical port.',
+  packetPath: 'pod1 eth0 → vethXXXX → br-int (OpenFlow) (node1) → node1 eth0 → underlay → node2 eth0 → br-int (OpenFlow) → vethXXXX → pod2 eth0',
+  options: { datapath: ovsDatapathOption },
+  resolve: resolveOvsDatapath,
+  requires: ovsRequirements,
+  addressing: 'flat',
+  podMtu: (underlayMtu) => underlayMtu,
+  facts: (options) => ({ encapsulation: 'none', implementation: ovsImplementation(options['datapath'] as string), podAttachment: 'veth on an OVS bridge' }),
+  wire(plan, script) {
+    for (const node of plan.nodes) script.ip(node.netns, 'link', 'set', 'eth0', 'promisc', 'on')
+    for (const pod of plan.pods) {
+      const node = nodeOf(plan, pod)
+      const veth = hostIfName(plan, pod, 'veth')
+      script
+        .ip(node.netns, 'link', 'add', veth, 'mtu', plan.podMtu, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', plan.podMtu, 'netns', pod.netns)
+        .ip(node.netns, 'link', 'set', veth, 'promisc', 'on', 'up')
+        .ip(pod.netns, 'addr', 'add', `${pod.ip}/${pod.prefixLen}`, 'dev', 'eth0')
+        .ip(pod.netns, 'link', 'set', 'eth0', 'up')
+    }
+  },
+  start: (plan, runtime) =>
+    startOvsLab(plan, runtime, (node) => podsOf(plan, node).map((pod, i) => ({ device: hostIfName(plan, pod, 'veth'), ofport: i + 1, pods: [pod] }))),
+  inspect: ovsInspect,
+  switchFrame: ovsSwitchFrame,
+}
