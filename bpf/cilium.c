@@ -9,18 +9,18 @@
  *   cil_from_netdev     tc ingress of the node's underlay device (native routing): packets for a local endpoint go
  *                       straight into it with bpf_redirect_peer, bypassing the node's IP stack.
  *   cil_from_overlay    tc ingress of cilium_vxlan (tunnel mode): the same for decapsulated packets.
- * Anything else is left to the kernel (TC_ACT_OK). Maps are filled from TypeScript (src/lab/datapaths/cilium.ts).
+ * Anything else is left to the kernel (TC_ACT_OK). Maps are filled from TypeScript (src/lab/cilium.ts).
  */
 #include "common.h"
 
-/* Must match encodeEndpoint in src/lab/datapaths/cilium-common.ts. */
+/* Must match encodeEndpoint in src/lab/cilium.ts. */
 struct endpoint {
 	__u32 ifindex;   /* the pod's host-side veth */
 	__u8 pod_mac[6]; /* the pod's eth0 */
 	__u8 host_mac[6];
 };
 
-/* Must match encodeCiliumConfig in src/lab/datapaths/cilium-common.ts. */
+/* Must match encodeCiliumConfig in src/lab/cilium.ts. */
 struct cilium_config {
 	__u32 tunnel;           /* 0: native routing, 1: VXLAN */
 	__u32 underlay_ifindex; /* the node's eth0 */

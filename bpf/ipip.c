@@ -10,7 +10,7 @@
 
 #define IPPROTO_IPIP_ 4
 
-/* Must match IpipConfig in src/lab/bpf.ts. */
+/* Must match startIpipEbpf in src/lab/encap.ts (4 bytes, the address in network order). */
 struct ipip_config {
 	__u32 local_ip; /* network byte order */
 };

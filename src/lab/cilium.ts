@@ -89,12 +89,12 @@ export async function ciliumStart(plan: LabPlan, runtime: LabRuntime, mode: Cili
     programs.push(mode === 'native'
       ? await attachTc(node.netns, 'eth0', 'ingress', 'cilium', 'cil_from_netdev')
       : await attachTc(node.netns, 'cilium_vxlan', 'ingress', 'cilium', 'cil_from_overlay'))
-    const config = Buffer.concat([u32(mode === 'vxlan' ? 1 : 0), u32(ifindex('eth0')), u32(ifindex('cilium_vxlan')), u32(VNI)])
+    const config = encodeCiliumConfig({ tunnel: mode === 'vxlan', underlayIfindex: ifindex('eth0'), vxlanIfindex: ifindex('cilium_vxlan'), vni: VNI })
     for (const program of programs) {
       // A program holds only the maps its code uses (cil_from_netdev has no config).
       if ('config' in program.maps) updates.push({ program, map: 'config', key: u32(0), value: config })
       for (const pod of local) {
-        const endpoint = Buffer.concat([u32(ifindex(hostIfName(plan, pod, 'lxc'))), macBytes(podMac(pod)), macBytes(lxcMac(pod))])
+        const endpoint = encodeEndpoint({ ifindex: ifindex(hostIfName(plan, pod, 'lxc')), podMac: podMac(pod), hostMac: lxcMac(pod) })
         updates.push({ program, map: 'endpoints', key: ipBytes(pod.ip), value: endpoint })
       }
       if ('remote_blocks' in program.maps) {
@@ -103,6 +103,16 @@ export async function ciliumStart(plan: LabPlan, runtime: LabRuntime, mode: Cili
     }
   }
   await updateMaps(updates)
+}
+
+/** struct cilium_config in bpf/cilium.c: four __u32. */
+export function encodeCiliumConfig(c: { tunnel: boolean; underlayIfindex: number; vxlanIfindex: number; vni: number }): Buffer {
+  return Buffer.concat([u32(c.tunnel ? 1 : 0), u32(c.underlayIfindex), u32(c.vxlanIfindex), u32(c.vni)])
+}
+
+/** struct endpoint in bpf/cilium.c: __u32 ifindex, __u8 pod_mac[6], __u8 host_mac[6]. */
+export function encodeEndpoint(e: { ifindex: number; podMac: string; hostMac: string }): Buffer {
+  return Buffer.concat([u32(e.ifindex), macBytes(e.podMac), macBytes(e.hostMac)])
 }
 
 /** Per node, each program's counters: the proof that packets took the eBPF path. */

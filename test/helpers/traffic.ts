@@ -41,3 +41,25 @@ export function delta(before: Map<string, Counters>, after: Map<string, Counters
   if (!a || !b) throw new Error(`device ${device} not found`)
   return { rx: a.rx - b.rx, tx: a.tx - b.tx }
 }
+
+/**
+ * Count the packets matching a tcpdump `filter` on `device` while `during` runs (at most `max`, so the capture ends
+ * by itself under load). The proof that, for example, protocol 4 really went over the underlay.
+ */
+export async function capture(netns: string, device: string, filter: string, pidDir: string, during: () => Promise<unknown>, max = 20): Promise<string[]> {
+  const tcpdump = await startProcess({
+    argv: inNetns(netns, ['tcpdump', '-l', '-nn', '-c', String(max), '-i', device, filter]),
+    label: `test-tcpdump-${device}`,
+    pidDir,
+    capture: true,
+  })
+  try {
+    const deadline = Date.now() + 5000
+    while (!/listening on/.test(tcpdump.output()) && Date.now() < deadline) await sleep(20)
+    await during()
+    await Promise.race([tcpdump.exited, sleep(3000)])
+  } finally {
+    await tcpdump.stop()
+  }
+  return tcpdump.output().split('\n').filter((l) => /^\d\d:\d\d:\d\d/.test(l))
+}
