@@ -41,16 +41,8 @@ export interface PooledLatency {
   p99Overhead?: Overhead
 }
 
-export interface CellSummary {
-  key: string
-  datapath: string
-  test: string
-  size: number
-  parallel: number
-  placement: string
-  engine: string
-  engineVersion: string
-  context: Record<string, unknown>
+/** A stored cell (without its database ids) with its statistics. */
+export interface CellSummary extends Omit<CellRecord, 'id' | 'runId'> {
   samples: number
   failed: number
   metrics: Record<string, MetricSummary>
@@ -72,7 +64,7 @@ export function summarizeRun(run: RunRecord, cells: CellRecord[], samples: Sampl
   const summaries = cells.map((cell) => summarizeCell(cell, byCell.get(cell.id) ?? [], seed))
   const warnings: string[] = []
   for (const summary of summaries) addOverheads(summary, summaries, byCell, cells, baseline, seed)
-  for (const summary of summaries) warnings.push(...cellWarnings(summary, byCell.get(cellIdOf(cells, summary.key)) ?? []))
+  warnings.push(...cellWarnings(summaries.flatMap((c) => cellFindings(c, byCell.get(cellIdOf(cells, c.key)) ?? []))))
   return { run, baseline, cells: summaries, warnings }
 }
 
@@ -91,16 +83,9 @@ function summarizeCell(cell: CellRecord, samples: SampleRecord[], seed: number):
       medianCi95: bootstrapCi95(values, median, { ...BOOTSTRAP, seed }),
     }
   }
+  const { id: _id, runId: _runId, ...shape } = cell
   const summary: CellSummary = {
-    key: cell.key,
-    datapath: cell.datapath,
-    test: cell.test,
-    size: cell.size,
-    parallel: cell.parallel,
-    placement: cell.placement,
-    engine: cell.engine,
-    engineVersion: cell.engineVersion,
-    context: cell.context,
+    ...shape,
     samples: ok.length,
     failed: samples.length - ok.length,
     metrics,
@@ -160,20 +145,36 @@ function addOverheads(
   }
 }
 
-function cellWarnings(summary: CellSummary, samples: SampleRecord[]): string[] {
-  const warnings: string[] = []
-  const label = `${summary.datapath} ${summary.test} ${summary.size}`
+interface CellFinding {
+  kind: 'failed' | 'noisy' | 'outliers'
+  label: string
+  detail: string
+}
+
+function cellFindings(summary: CellSummary, samples: SampleRecord[]): CellFinding[] {
+  const findings: CellFinding[] = []
+  const label = `${summary.datapath} ${summary.test}`
   if (summary.failed > 0) {
     const error = samples.find((s) => s.error)?.error ?? ''
-    warnings.push(`${label}: ${summary.failed} sample(s) failed (${error.slice(0, 160)})`)
+    findings.push({ kind: 'failed', label, detail: `${summary.failed} failed: ${error.slice(0, 160)}` })
   }
-  const headline = summary.metrics['throughput_bps'] ?? summary.metrics['transactions_per_s'] ?? summary.metrics['connections_per_s']
-  const values = samples.filter((s) => s.error === null).map((s) => s.metrics['throughput_bps'] ?? s.metrics['transactions_per_s'] ?? s.metrics['connections_per_s'] ?? Number.NaN)
-  if (headline && values.length >= 3 && cv(values) > 0.1) {
-    warnings.push(`${label}: samples vary by ${(cv(values) * 100).toFixed(0)}% (coefficient of variation); more --samples or a quieter machine would narrow the CI`)
-  }
-  if (values.length >= 5 && outlierIndices(values).length > 0) warnings.push(`${label}: ${outlierIndices(values).length} outlier sample(s) (modified z-score > 3.5)`)
-  return warnings
+  const rateOf = (s: SampleRecord) => s.metrics['throughput_bps'] ?? s.metrics['transactions_per_s'] ?? s.metrics['connections_per_s'] ?? Number.NaN
+  const values = samples.filter((s) => s.error === null).map(rateOf).filter(Number.isFinite)
+  if (values.length >= 3 && cv(values) > 0.1) findings.push({ kind: 'noisy', label, detail: `${(cv(values) * 100).toFixed(0)}%` })
+  const outliers = values.length >= 5 ? outlierIndices(values).length : 0
+  if (outliers > 0) findings.push({ kind: 'outliers', label, detail: String(outliers) })
+  return findings
+}
+
+/** One line per kind of finding, so a 14-datapath run does not print forty notes. */
+function cellWarnings(findings: CellFinding[]): string[] {
+  const of = (kind: CellFinding['kind']) => findings.filter((f) => f.kind === kind)
+  const list = (fs: CellFinding[]) => fs.map((f) => `${f.label} (${f.detail})`).join(', ')
+  return [
+    ...of('failed').map((f) => `${f.label}: ${f.detail}`),
+    ...(of('noisy').length > 0 ? [`samples vary by more than 10% (coefficient of variation) in ${list(of('noisy'))}; more --samples or a quieter machine narrow the CI`] : []),
+    ...(of('outliers').length > 0 ? [`outlier samples (modified z-score > 3.5) in ${list(of('outliers'))}`] : []),
+  ]
 }
 
 function cellIdOf(cells: CellRecord[], key: string): number {

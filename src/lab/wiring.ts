@@ -112,15 +112,24 @@ export function bridgedPods(plan: LabPlan, script: Script, mtu: number): void {
       .ip(node.netns, 'addr', 'add', `${gateway}/${prefix(node.podCidr)}`, 'dev', 'cni0')
   }
   for (const pod of plan.pods) {
-    const node = nodeOf(plan, pod)
-    const veth = hostIfName(plan, pod, 'veth')
-    script
-      .ip(node.netns, 'link', 'add', veth, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', mtu, 'netns', pod.netns)
-      .ip(node.netns, 'link', 'set', veth, 'master', 'cni0', 'up')
-      .ip(pod.netns, 'addr', 'add', `${pod.ip}/${pod.prefixLen}`, 'dev', 'eth0')
-      .ip(pod.netns, 'link', 'set', 'eth0', 'up')
-      .ip(pod.netns, 'route', 'add', 'default', 'via', addressIn(node.podCidr, 1), 'dev', 'eth0')
+    podVeth(plan, pod, script, mtu, ['master', 'cni0'])
+    script.ip(pod.netns, 'route', 'add', 'default', 'via', addressIn(nodeOf(plan, pod).podCidr, 1), 'dev', 'eth0')
   }
+}
+
+/**
+ * A pod on a switch: veth `vethXXXXXXXX` in the node (with `hostSide` settings, e.g. a bridge master) and eth0 with the
+ * pod's address in the pod (the CNI bridge plugin; OVS ports). Routes are the caller's.
+ */
+export function podVeth(plan: LabPlan, pod: PodPlan, script: Script, mtu: number, hostSide: (string | number)[]): string {
+  const node = nodeOf(plan, pod)
+  const veth = hostIfName(plan, pod, 'veth')
+  script
+    .ip(node.netns, 'link', 'add', veth, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', mtu, 'netns', pod.netns)
+    .ip(node.netns, 'link', 'set', veth, ...hostSide, 'up')
+    .ip(pod.netns, 'addr', 'add', `${pod.ip}/${pod.prefixLen}`, 'dev', 'eth0')
+    .ip(pod.netns, 'link', 'set', 'eth0', 'up')
+  return veth
 }
 
 export interface VtepOptions {

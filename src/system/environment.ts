@@ -18,7 +18,7 @@ export interface Environment {
   cpuCount: number
   /** 'bare-metal' | 'vm' (from the CPUID hypervisor flag). */
   virtualization: string
-  /** Which hypervisor, when one is detected (kernel's own word first, then systemd-detect-virt's). */
+  /** Which hypervisor, when one is detected, and who said so: "pvm (kernel)", "kvm (systemd-detect-virt)". */
   hypervisor: string
   container: string
   memoryGiB: number
@@ -57,11 +57,16 @@ export async function fingerprint(host: HostReport): Promise<Environment> {
   }
 }
 
-/** The kernel names the hypervisor at boot ("Hypervisor detected: KVM"); systemd-detect-virt can misname newer ones. */
+/**
+ * The kernel names the hypervisor at boot ("Hypervisor detected: KVM"), but the boot messages can have scrolled out of
+ * the ring buffer; systemd-detect-virt always answers but misnames newer hypervisors. Say which one answered.
+ */
 async function detectHypervisor(): Promise<string> {
   const dmesg = await run(['dmesg'], { allowFailure: true }).catch(() => undefined)
   const fromKernel = /Hypervisor detected: (\S+)/.exec(dmesg?.stdout ?? '')?.[1]
-  return (fromKernel ?? (await commandWord(['systemd-detect-virt', '--vm'])) ?? 'unknown').toLowerCase()
+  if (fromKernel) return `${fromKernel.toLowerCase()} (kernel)`
+  const fromSystemd = await commandWord(['systemd-detect-virt', '--vm'])
+  return fromSystemd && fromSystemd !== 'none' ? `${fromSystemd} (systemd-detect-virt)` : 'unknown'
 }
 
 async function commandWord(argv: string[]): Promise<string> {

@@ -6,7 +6,7 @@
 import type { Datapath } from '../datapath.js'
 import { ovsDatapathOption, ovsImplementation } from '../control/ovs.js'
 import { ovsInspect, ovsSwitchFrame, ovsRequirements, podsOf, resolveOvsDatapath, startOvsLab } from '../ovs-lab.js'
-import { hostIfName, nodeOf } from '../wiring.js'
+import { podVeth } from '../wiring.js'
 
 export const ovsBridge: Datapath = {
   name: 'ovs-bridge',
@@ -31,15 +31,7 @@ export const ovsBridge: Datapath = {
         .ip(node.netns, 'link', 'set', 'ovs-br', 'master', 'linux-br', 'promisc', 'on', 'up')
         .ip(node.netns, 'link', 'set', 'br-ovs', 'promisc', 'on', 'up')
     }
-    for (const pod of plan.pods) {
-      const node = nodeOf(plan, pod)
-      const veth = hostIfName(plan, pod, 'veth')
-      script
-        .ip(node.netns, 'link', 'add', veth, 'mtu', plan.podMtu, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', plan.podMtu, 'netns', pod.netns)
-        .ip(node.netns, 'link', 'set', veth, 'master', 'linux-br', 'up')
-        .ip(pod.netns, 'addr', 'add', `${pod.ip}/${pod.prefixLen}`, 'dev', 'eth0')
-        .ip(pod.netns, 'link', 'set', 'eth0', 'up')
-    }
+    for (const pod of plan.pods) podVeth(plan, pod, script, plan.podMtu, ['master', 'linux-br'])
   },
   start: (plan, runtime) => startOvsLab(plan, runtime, (node) => [{ device: 'br-ovs', ofport: 1, pods: podsOf(plan, node) }]),
   inspect: ovsInspect,

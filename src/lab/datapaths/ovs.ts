@@ -5,7 +5,7 @@
 import type { Datapath } from '../datapath.js'
 import { ovsDatapathOption, ovsImplementation } from '../control/ovs.js'
 import { ovsInspect, ovsSwitchFrame, ovsRequirements, podsOf, resolveOvsDatapath, startOvsLab } from '../ovs-lab.js'
-import { hostIfName, nodeOf } from '../wiring.js'
+import { hostIfName, podVeth } from '../wiring.js'
 
 export const ovs: Datapath = {
   name: 'ovs',
@@ -23,15 +23,7 @@ export const ovs: Datapath = {
   facts: (options) => ({ encapsulation: 'none', implementation: ovsImplementation(options['datapath'] as string), podAttachment: 'veth on an OVS bridge' }),
   wire(plan, script) {
     for (const node of plan.nodes) script.ip(node.netns, 'link', 'set', 'eth0', 'promisc', 'on')
-    for (const pod of plan.pods) {
-      const node = nodeOf(plan, pod)
-      const veth = hostIfName(plan, pod, 'veth')
-      script
-        .ip(node.netns, 'link', 'add', veth, 'mtu', plan.podMtu, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', plan.podMtu, 'netns', pod.netns)
-        .ip(node.netns, 'link', 'set', veth, 'promisc', 'on', 'up')
-        .ip(pod.netns, 'addr', 'add', `${pod.ip}/${pod.prefixLen}`, 'dev', 'eth0')
-        .ip(pod.netns, 'link', 'set', 'eth0', 'up')
-    }
+    for (const pod of plan.pods) podVeth(plan, pod, script, plan.podMtu, ['promisc', 'on'])
   },
   start: (plan, runtime) =>
     startOvsLab(plan, runtime, (node) => podsOf(plan, node).map((pod, i) => ({ device: hostIfName(plan, pod, 'veth'), ofport: i + 1, pods: [pod] }))),
