@@ -18,7 +18,7 @@ export function registerDatapaths(program: Command): void {
         print(`${mark(d.available)} ${d.name}: ${d.summary}`)
         print(`    plugin: ${d.plugin}`)
         print(`    path:   ${d.packetPath}`)
-        print(`    MTU:    pod ${d.podMtuAt1500} over a 1500 underlay; encapsulation ${d.encapsulation}`)
+        print(`    here:   ${d.implementation}; pod MTU ${d.podMtuAt1500} over a 1500 underlay; encapsulation ${d.encapsulation}`)
         print(`    needs:  ${d.requires.join(', ') || 'nothing beyond root'}`)
         for (const [key, o] of Object.entries(d.options)) print(`    --opt ${key}=${o.choices.join('|')} (default ${o.default}${d.resolvedOptions[key] !== o.default ? `, here ${d.resolvedOptions[key]}` : ''}): ${o.describe}`)
         if (!d.available) print(`    cannot run here: ${d.reason}; fix: ${d.fix}`)
