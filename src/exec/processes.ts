@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, open, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { missingTool } from './run.js'
+import { interruptedError, isInterrupted, missingTool } from './run.js'
 
 export interface PidRecord {
   pid: number
@@ -45,6 +45,7 @@ export interface StartOptions {
 
 export async function startProcess(opts: StartOptions): Promise<ManagedProcess> {
   await mkdir(opts.pidDir, { recursive: true })
+  if (isInterrupted()) throw interruptedError() // teardown has begun: anything started now would be missed by it
   const [file, ...args] = opts.argv
   if (!file) throw new Error('startProcess: empty argv')
   const log = opts.logFile ? await open(opts.logFile, 'a') : undefined

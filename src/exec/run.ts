@@ -26,6 +26,7 @@ export interface RunResult {
 }
 
 const liveChildren = new Set<ChildProcess>()
+let interrupted = false
 
 /** Run a command to completion and collect its output. */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -72,9 +73,23 @@ export async function runJson<T>(argv: readonly string[], opts: RunOptions = {})
   }
 }
 
-/** Kill every short-lived child still running (on Ctrl-C / SIGTERM, before teardown). */
+/**
+ * On Ctrl-C / SIGTERM, before teardown: kill every short-lived child still running, and mark the process interrupted
+ * so that work still in flight (a sample between starting its server and its client, a lab half built) starts
+ * nothing new: a process started after teardown looked for them would outlive us. Teardown's own commands still run.
+ */
 export function killLiveChildren(): void {
+  interrupted = true
   for (const child of liveChildren) child.kill('SIGKILL')
+}
+
+/** True once killLiveChildren ran: nothing may be started any more. */
+export function isInterrupted(): boolean {
+  return interrupted
+}
+
+export function interruptedError(): CnibenchError {
+  return new CnibenchError('E_INTERRUPTED', 'interrupted')
 }
 
 export function commandFailed(result: RunResult): CnibenchError {

@@ -4,7 +4,7 @@
  * tool and namespace into one `-batch` process so a 50-node lab does not cost thousands of forks.
  */
 import { batch, setSysctls } from '../exec/netns.js'
-import { shellQuote } from '../exec/run.js'
+import { interruptedError, isInterrupted, shellQuote } from '../exec/run.js'
 
 export type Step =
   | { tool: 'netns-add'; netns: string }
@@ -77,6 +77,7 @@ export function groupSteps(steps: readonly Step[]): Group[] {
 
 export async function executeScript(script: Script): Promise<void> {
   for (const group of groupSteps(script.steps)) {
+    if (isInterrupted()) throw interruptedError() // stop building: teardown is removing what exists
     if (group.tool === 'netns-add') {
       await batch('ip', undefined, group.steps.map((s) => `netns add ${s.netns}`))
     } else if (group.tool === 'sysctl') {

@@ -11,7 +11,7 @@ import type { ClientOutput, Engine, EngineResult } from '../engines/engine.js'
 import { CnibenchError } from '../errors.js'
 import { inNetns } from '../exec/netns.js'
 import { startProcess, type ManagedProcess } from '../exec/processes.js'
-import { run } from '../exec/run.js'
+import { interruptedError, isInterrupted, run } from '../exec/run.js'
 import type { PodPlan } from '../lab/topology.js'
 import type { SampleInput } from '../store/db.js'
 import { cpuBetween, loadAverage1m, readCpuTimes } from './cpu.js'
@@ -100,6 +100,7 @@ async function waitListening(server: ManagedProcess, port: number, protocol: 'tc
 }
 
 async function runClient(ctx: SampleContext, argv: string[], files: string[]): Promise<ClientOutput> {
+  if (isInterrupted()) throw interruptedError()
   const timeoutMs = (ctx.spec.durationS + ctx.spec.warmupS + 30) * 1000
   const result = await run(inNetns(ctx.client.netns, pinned(ctx, argv)), { allowFailure: true, timeoutMs })
   const contents: Record<string, string> = {}
