@@ -4,7 +4,7 @@
  * encapsulation. Decisions mirror the C in bpf/cilium.c and bpf/ipip.c and are read from the live maps.
  */
 import { attachedPrograms, ipBytes, lookupMap, lpmKey, type AttachedProgram } from './bpf.js'
-import { parseIp, formatIp } from './ipv4.js'
+import { formatIp } from './ipv4.js'
 
 export type IngressDecision =
   | { kind: 'peer'; ifindex: number; note: string }

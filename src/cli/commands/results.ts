@@ -5,7 +5,7 @@ import { summarizeRun } from '../../analysis/summary.js'
 import { CnibenchError } from '../../errors.js'
 import { isOurs } from '../../exec/processes.js'
 import type { RunConfig } from '../../measure/config.js'
-import { exporters, type ExportData, type ExportFormat } from '../../report/export.js'
+import { exporters, type ExportData } from '../../report/export.js'
 import { renderTable } from '../../report/table.js'
 import { ResultStore, type RunRecord, type RunStatus } from '../../store/db.js'
 import { defaultDbPath } from '../../system/paths.js'
@@ -100,4 +100,3 @@ function machineOf(run: RunRecord): string {
   return `${String(e['cpuCount'] ?? '?')} × ${String(e['cpuModel'] ?? '?')}, ${virt}`
 }
 
-export type { ExportFormat }

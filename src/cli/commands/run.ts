@@ -21,7 +21,7 @@ import { version } from '../../version.js'
 import type { ResultStore } from '../../store/db.js'
 import { onInterrupt } from '../interrupt.js'
 import { intOption, listOption } from '../options.js'
-import { print, printJson } from '../output.js'
+import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { loadRunData, openStore, printRunSummary, statusOf } from './results.js'
 
