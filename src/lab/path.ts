@@ -3,7 +3,9 @@
  * datapath's description. At each namespace it asks the kernel where the packet goes (`ip route get ... iif`), then
  * follows the device: a veth to its peer (in whichever namespace), a bridge to the port its FDB names for the
  * destination MAC, a macvlan to its lower device, a VXLAN or IPIP device to the underlay and the decapsulating device
- * on the far node. Seed 003's notation: pod1 eth0 → caliXXXX → node1 eth0 → … → pod2 eth0.
+ * on the far node. Where the kernel's tables are bypassed it asks what bypasses them: cnibench's tc eBPF programs
+ * (their live maps, see path-bpf.ts), the datapath's software switch (OVS flows), a TUN daemon (flannel-udp).
+ * Seed 003's notation: pod1 eth0 → caliXXXX → node1 eth0 → … → pod2 eth0.
  */
 import { run } from '../exec/run.js'
 import { bridgeFdb, inNetns, ipJson, listLinks, type IpLink } from '../exec/netns.js'
@@ -94,7 +96,6 @@ class Tracer {
   private readonly nsids = new Map<string, Promise<{ nsid: number; name?: string }[]>>()
   private readonly labels = new Map<string, string>()
   private readonly namespaces: string[]
-  private readonly nodes: LabRecord['plan']['nodes']
   private readonly plan: LabRecord['plan']
   private readonly runDir: string
   private readonly datapath: Datapath
@@ -106,7 +107,6 @@ class Tracer {
     for (const pod of plan.pods) this.labels.set(pod.netns, pod.name)
     for (const node of plan.nodes) this.labels.set(node.netns, node.name) // hostNetwork pods are their node
     this.namespaces = [...this.labels.keys()]
-    this.nodes = plan.nodes
     this.plan = plan
     this.runDir = labDir(record.name)
     this.datapath = getDatapath(record.datapath)
@@ -225,10 +225,10 @@ class Tracer {
    * that node the daemon writes it into its own TUN device, where routing resumes.
    */
   private async userspaceTunnel(netns: string, tun: IpLink, dst: string) {
-    const owner = this.nodes.find((n) => contains(parseCidr(n.podCidr), parseIp(dst)))
+    const owner = this.plan.nodes.find((n) => contains(parseCidr(n.podCidr), parseIp(dst)))
     if (!owner) throw new Error(`no node owns ${dst}`)
     this.note(netns, tun.ifname, `userspace daemon: UDP → ${owner.underlayIp}`)
-    const from = this.nodes.find((n) => n.netns === netns)?.underlayIp ?? ''
+    const from = this.plan.nodes.find((n) => n.netns === netns)?.underlayIp ?? ''
     const arrival = await this.walkL3(netns, undefined, from, owner.underlayIp, null)
     this.note(arrival.netns, arrival.dev, 'to the userspace daemon')
     this.push(owner.netns, tun.ifname, 'tun', 'written back by the daemon')
