@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { median } from '../dist/analysis/stats.js'
+import { CNB_CRR_PATH } from '../dist/engines/cnb-crr.js'
 import { engines } from '../dist/engines/index.js'
 import { inNetns } from '../dist/exec/netns.js'
 import { startProcess } from '../dist/exec/processes.js'
@@ -103,7 +104,7 @@ async function nodeConnectLoop(): Promise<number> {
       s.on('data', (b) => { got += b.length }); s.on('end', () => { if (got >= 1024) n++; s.end(); one() }); s.on('error', () => one())
     }
     one()`
-  return withServer(['taskset', '-c', String(cpu), join(process.cwd(), 'dist', 'bin', 'cnb-crr'), 'server', server.ip, String(port), '1024'], async () => {
+  return withServer(['taskset', '-c', String(cpu), CNB_CRR_PATH, 'server', server.ip, String(port), '1024'], async () => {
     const out = await run(inNetns(client.netns, ['taskset', '-c', String(cpu), process.execPath, '-e', script]))
     return Number(out.stdout.trim())
   })

@@ -59,7 +59,3 @@ function defaultExitCode(code: ErrorCode): number {
       return ExitCode.failure
   }
 }
-
-export function usageError(message: string, hint?: string): CnibenchError {
-  return new CnibenchError('E_USAGE', message, hint === undefined ? {} : { hint })
-}

@@ -3,6 +3,7 @@
  * the relative change of throughput (or transaction / connection rate), pooled P50 and P99 latency and CPU cost, each
  * with a bootstrap 95% CI that resamples the samples of both runs. Pure.
  */
+import { rateMetricOf } from '../measure/metrics.js'
 import type { CellRecord, RunRecord, SampleRecord } from '../store/db.js'
 import { mergeHistograms, histogramQuantile, parseHistogram, type LatencyHistogram } from './histogram.js'
 import { bootstrapCi95Two, median, type Interval } from './stats.js'
@@ -34,7 +35,6 @@ export interface CellComparison {
   cpu?: Change
 }
 
-const RATE_METRICS = ['throughput_bps', 'transactions_per_s', 'connections_per_s']
 const CPU_METRICS = ['cpu_s_per_gbit', 'cpu_us_per_transaction']
 const relative = (ref: number, x: number) => (x - ref) / ref
 
@@ -47,7 +47,7 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
     const refSamples = okSamples(reference, refCell)
     const samples = okSamples(other, cell)
     if (refSamples.length === 0 || samples.length === 0) continue
-    const rateMetric = RATE_METRICS.find((m) => samples.some((s) => s.metrics[m] !== undefined))
+    const rateMetric = samples.map((s) => rateMetricOf(s.metrics)).find((m) => m !== undefined)
     const cpuMetric = CPU_METRICS.find((m) => samples.some((s) => s.metrics[m] !== undefined))
     const comparison: CellComparison = {
       datapath: cell.datapath,

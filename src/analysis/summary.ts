@@ -4,7 +4,7 @@
  * datapath against the baseline measured in the same run, with a bootstrap CI. Pure: rows in, summaries out.
  */
 import type { CellRecord, RunRecord, SampleRecord } from '../store/db.js'
-import { metricInfo, overhead } from '../measure/metrics.js'
+import { metricInfo, overhead, rateMetricOf } from '../measure/metrics.js'
 import { histogramCount, histogramMean, histogramQuantile, mergeHistograms, parseHistogram, type LatencyHistogram } from './histogram.js'
 import { bootstrapCi95, bootstrapCi95Two, cv, mean, meanCi95, median, outlierIndices, stddev, type Interval } from './stats.js'
 
@@ -158,7 +158,7 @@ function cellFindings(summary: CellSummary, samples: SampleRecord[]): CellFindin
     const error = samples.find((s) => s.error)?.error ?? ''
     findings.push({ kind: 'failed', label, detail: `${summary.failed} failed: ${error.slice(0, 160)}` })
   }
-  const rateOf = (s: SampleRecord) => s.metrics['throughput_bps'] ?? s.metrics['transactions_per_s'] ?? s.metrics['connections_per_s'] ?? Number.NaN
+  const rateOf = (s: SampleRecord) => s.metrics[rateMetricOf(s.metrics) ?? ''] ?? Number.NaN
   const values = samples.filter((s) => s.error === null).map(rateOf).filter(Number.isFinite)
   if (values.length >= 3 && cv(values) > 0.1) findings.push({ kind: 'noisy', label, detail: `${(cv(values) * 100).toFixed(0)}%` })
   const outliers = values.length >= 5 ? outlierIndices(values).length : 0

@@ -2,12 +2,11 @@
  * cnb-crr (tools/cnb-crr.c, built with clang) for TCP_CRR where netperf is absent: one TCP connection per
  * transaction, timed from socket() to close, histogram in cnibench's own log buckets.
  */
-import { join } from 'node:path'
 import { histogramMean, histogramQuantile, type LatencyHistogram } from '../analysis/histogram.js'
-import { packageRoot } from '../system/paths.js'
+import { toolBinaryPath } from '../system/paths.js'
 import { engineError, type Engine } from './engine.js'
 
-export const CNB_CRR_PATH = join(packageRoot, 'dist', 'bin', 'cnb-crr')
+export const CNB_CRR_PATH = toolBinaryPath('cnb-crr')
 
 interface CrrJson {
   transactions: number

@@ -105,16 +105,6 @@ export async function lookupMap<T>(mapId: number, key: Buffer): Promise<T | unde
   return entry?.formatted?.value
 }
 
-/** Names of the tc BPF programs on a device, by direction (cheap: one tc call per direction, no bpftool). */
-export async function tcProgramNames(netns: string, device: string): Promise<{ direction: 'ingress' | 'egress'; name: string }[]> {
-  const names: { direction: 'ingress' | 'egress'; name: string }[] = []
-  for (const direction of ['ingress', 'egress'] as const) {
-    const filters = await runJson<TcFilter[] | null>(['tc', '-n', netns, '-json', 'filter', 'show', 'dev', device, direction]).catch(() => null)
-    for (const f of filters ?? []) if (f.options?.prog) names.push({ direction, name: f.options.prog.name })
-  }
-  return names
-}
-
 // --- encoders (little-endian host; addresses in network byte order) ---
 
 export function u32(value: number): Buffer {

@@ -46,7 +46,6 @@ export interface CreateOptions {
 
 /** Check, plan and build a lab. On any failure, everything built so far is removed before the error propagates. */
 export async function createLab(request: LabRequest, datapath: Datapath, opts: CreateOptions): Promise<LabRecord> {
-  planLab(request, datapath) // bad names, counts and blocks fail before anything is probed
   const options = resolveOptions(datapath, request.options ?? {}, await probeHost())
   const plan = planLab(request, datapath, options)
   await assertCanRun(datapath, options)

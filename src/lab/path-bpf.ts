@@ -3,7 +3,7 @@
  * never consult a kernel route: Cilium's redirects (into a pod, out of eth0, into cilium_vxlan) and the eBPF IP-in-IP
  * encapsulation. Decisions mirror the C in bpf/cilium.c and bpf/ipip.c and are read from the live maps.
  */
-import { attachedPrograms, ipBytes, lookupMap, lpmKey, type AttachedProgram } from './bpf.js'
+import { ipBytes, lookupMap, lpmKey, type AttachedProgram } from './bpf.js'
 import { formatIp } from './ipv4.js'
 
 export type IngressDecision =
@@ -11,9 +11,9 @@ export type IngressDecision =
   | { kind: 'neigh'; note: string }
   | { kind: 'tunnel'; remote: string; note: string }
 
-/** What a Cilium program on `device`'s ingress does with a packet for `dst`, or undefined if none is attached. */
-export async function ciliumIngress(netns: string, device: string, dst: string): Promise<IngressDecision | undefined> {
-  const program = (await attachedPrograms(netns, device)).find((p) => p.direction === 'ingress' && p.name.startsWith('cil_from'))
+/** What a Cilium program among a device's `programs` does on ingress with a packet for `dst`, if one is attached. */
+export async function ciliumIngress(programs: AttachedProgram[], dst: string): Promise<IngressDecision | undefined> {
+  const program = programs.find((p) => p.direction === 'ingress' && p.name.startsWith('cil_from'))
   if (!program) return undefined
   const endpoint = await mapValue<{ ifindex: number }>(program, 'endpoints', ipBytes(dst))
   if (endpoint) return { kind: 'peer', ifindex: endpoint.ifindex, note: `eBPF ${program.name}: redirect_peer` }
@@ -25,14 +25,14 @@ export async function ciliumIngress(netns: string, device: string, dst: string):
     : { kind: 'neigh', note: `eBPF ${program.name}: redirect_neigh` }
 }
 
-/** The remote node the eBPF IP-in-IP program on `device`'s egress sends `dst` to, if it encapsulates it. */
-export async function ipipEgress(netns: string, device: string, dst: string): Promise<string | undefined> {
-  const program = (await attachedPrograms(netns, device)).find((p) => p.direction === 'egress' && p.name === 'ipip_encap')
+/** The remote node the eBPF IP-in-IP program among a device's `programs` sends `dst` to on egress, if it does. */
+export async function ipipEgress(programs: AttachedProgram[], dst: string): Promise<string | undefined> {
+  const program = programs.find((p) => p.direction === 'egress' && p.name === 'ipip_encap')
   return program ? remoteOf(program, 'routes', dst) : undefined
 }
 
-export async function hasIpipDecap(netns: string, device: string): Promise<boolean> {
-  return (await attachedPrograms(netns, device)).some((p) => p.direction === 'ingress' && p.name === 'ipip_decap')
+export function hasIpipDecap(programs: AttachedProgram[]): boolean {
+  return programs.some((p) => p.direction === 'ingress' && p.name === 'ipip_decap')
 }
 
 async function remoteOf(program: AttachedProgram, map: string, dst: string): Promise<string | undefined> {

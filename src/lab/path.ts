@@ -10,7 +10,7 @@
 import { run } from '../exec/run.js'
 import { bridgeFdb, inNetns, ipJson, listLinks, type IpLink } from '../exec/netns.js'
 import { CnibenchError } from '../errors.js'
-import { tcProgramNames } from './bpf.js'
+import { attachedPrograms, type AttachedProgram } from './bpf.js'
 import { ciliumIngress, hasIpipDecap, ipipEgress } from './path-bpf.js'
 import { contains, parseCidr, parseIp } from './ipv4.js'
 import { labDir, type LabRecord } from './state.js'
@@ -54,7 +54,11 @@ export async function tracePath(record: LabRecord, fromPod: string, toPod: strin
   const ping = await run(inNetns(from.netns, ['ping', '-c', '1', '-W', '2', to.ip]), { allowFailure: true })
   const tracer = new Tracer(record)
   const hops = await tracer.trace(from.netns, from.ip, to.ip)
-  await annotateBpf(hops)
+  for (const hop of hops) {
+    if (hop.kind === 'lo' || hop.device === '-') continue
+    const programs = await tracer.programsOn(hop.netns, hop.device)
+    if (programs.length > 0) hop.bpf = programs.map((p) => `${p.direction}:${p.name}`)
+  }
   return { from: { pod: from.name, ip: from.ip }, to: { pod: to.name, ip: to.ip }, reachable: ping.code === 0, hops }
 }
 
@@ -66,14 +70,6 @@ function findPod(record: LabRecord, name: string) {
     })
   }
   return pod
-}
-
-async function annotateBpf(hops: PathHop[]): Promise<void> {
-  for (const hop of hops) {
-    if (hop.kind === 'lo' || hop.device === '-') continue
-    const programs = await tcProgramNames(hop.netns, hop.device)
-    if (programs.length > 0) hop.bpf = programs.map((p) => `${p.direction}:${p.name}`)
-  }
 }
 
 /** Seed-style one-liner. The underlay switch's ports are left out: "underlay br0" says it. */
@@ -94,6 +90,7 @@ export function formatPath(path: PacketPath): string {
 class Tracer {
   private readonly links = new Map<string, Promise<IpLink[]>>()
   private readonly nsids = new Map<string, Promise<{ nsid: number; name?: string }[]>>()
+  private readonly programs = new Map<string, Promise<AttachedProgram[]>>()
   private readonly labels = new Map<string, string>()
   private readonly namespaces: string[]
   private readonly plan: LabRecord['plan']
@@ -150,7 +147,7 @@ class Tracer {
       const kind = kindOf(out)
       const nextHop = route.gateway ?? dst
       this.push(here.netns, out.ifname, kind)
-      const ebpfRemote = await ipipEgress(here.netns, out.ifname, dst)
+      const ebpfRemote = await ipipEgress(await this.programsOn(here.netns, out.ifname), dst)
       if (ebpfRemote) {
         here = await this.carry(here.netns, out, ebpfRemote, `eBPF IP-in-IP encap → ${ebpfRemote}`, 'ipip')
         continue
@@ -177,7 +174,7 @@ class Tracer {
 
   /** A Cilium program on the ingress device may take the packet before routing does; follow what its maps say. */
   private async bpfIngress(netns: string, iif: string, dst: string): Promise<{ netns: string; iif: string } | undefined> {
-    const decision = await ciliumIngress(netns, iif, dst)
+    const decision = await ciliumIngress(await this.programsOn(netns, iif), dst)
     if (!decision) return undefined
     this.note(netns, iif, decision.note)
     if (decision.kind === 'peer') {
@@ -209,7 +206,7 @@ class Tracer {
     this.note(netns, dev.ifname, note)
     const local = String(dev.linkinfo?.info_data?.['local'] ?? '') || (await this.routeGet(netns, remote))?.prefsrc || ''
     const arrival = await this.walkL3(netns, undefined, local, remote, null) // the outer packet arrives, nothing is delivered yet
-    if (kind === 'ipip' && (await hasIpipDecap(arrival.netns, arrival.dev))) {
+    if (kind === 'ipip' && hasIpipDecap(await this.programsOn(arrival.netns, arrival.dev))) {
       this.note(arrival.netns, arrival.dev, 'eBPF IP-in-IP decap')
       return { netns: arrival.netns, iif: arrival.dev }
     }
@@ -372,6 +369,14 @@ class Tracer {
       if (!link) throw new Error(`no device ${name} in ${netns}`)
       return link
     })
+  }
+
+  /** The tc programs on a device, read once per trace (each read is a tc and several bpftool calls). */
+  programsOn(netns: string, device: string): Promise<AttachedProgram[]> {
+    const key = `${netns}/${device}`
+    let cached = this.programs.get(key)
+    if (!cached) this.programs.set(key, (cached = attachedPrograms(netns, device)))
+    return cached
   }
 
   private listLinks(netns: string): Promise<IpLink[]> {

@@ -47,11 +47,10 @@ export function overhead(metric: string, base: number, value: number): number {
   return Number.NaN
 }
 
-/** The figures a table leads with, per test. */
-export const headlineMetrics = {
-  TCP_STREAM: ['throughput_bps', 'retransmits', 'cpu_s_per_gbit'],
-  UDP_STREAM: ['throughput_bps', 'udp_loss_pct', 'jitter_us', 'cpu_s_per_gbit'],
-  TCP_RR: ['latency_p50_us', 'latency_p99_us', 'transactions_per_s', 'cpu_us_per_transaction'],
-  UDP_RR: ['latency_p50_us', 'latency_p99_us', 'transactions_per_s', 'cpu_us_per_transaction'],
-  TCP_CRR: ['connections_per_s', 'latency_p50_us', 'latency_p99_us', 'cpu_us_per_transaction'],
-} as const satisfies Record<string, readonly MetricName[]>
+/** The rate each test is about (at most one is present in a sample): streams, request/response, connections. */
+export const rateMetrics = ['throughput_bps', 'transactions_per_s', 'connections_per_s'] as const satisfies readonly MetricName[]
+
+/** The name of the rate metric present in `metrics`, if any. */
+export function rateMetricOf(metrics: Readonly<Record<string, unknown>>): (typeof rateMetrics)[number] | undefined {
+  return rateMetrics.find((m) => metrics[m] !== undefined)
+}

@@ -61,6 +61,7 @@ export async function measureRun(store: ResultStore, runId: string, config: RunC
       const request = labRequest(runId, datapath, config)
       await removeStaleLab(request.name)
       labs.set(datapath, await createLab(request, getDatapath(datapath), { keep: false }))
+      await mkdir(workDirOf(request.name), { recursive: true })
     }
     let port = FIRST_PORT
     for (const [i, item] of todo.entries()) {
@@ -82,9 +83,7 @@ async function takeSample(cell: CellRecord, lab: LabRecord, iteration: number, c
   const [client, server] = endpoints(lab, cell.placement as Placement)
   // Servers' pid files and engine logs live in the lab's own directory, so removing the lab (after success, error,
   // interrupt, or `lab clean` after a kill -9) removes them too.
-  const workDir = join(labDir(lab.name), 'work')
-  await mkdir(workDir, { recursive: true })
-  const ctx = { engine: getEngine(cell.engine), spec, client, server, port, workDir, pidDir: join(labDir(lab.name), 'pids'), iteration, pinCpu: pinCpu(cell, config) }
+  const ctx = { engine: getEngine(cell.engine), spec, client, server, port, workDir: workDirOf(lab.name), pidDir: join(labDir(lab.name), 'pids'), iteration, pinCpu: pinCpu(cell, config) }
   let lastError: unknown
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -121,6 +120,8 @@ function endpoints(lab: LabRecord, placement: Placement): [PodPlan, PodPlan] {
   if (!client || !server) throw new Error(`lab ${lab.name} lacks pods for ${placement}`)
   return [client, server]
 }
+
+const workDirOf = (lab: string) => join(labDir(lab), 'work')
 
 /** A lab of this run left by a process that was killed (resume after kill -9) is rebuilt, not reused. */
 async function removeStaleLab(name: string): Promise<void> {

@@ -15,6 +15,7 @@ import { interruptedError, isInterrupted, run } from '../exec/run.js'
 import type { PodPlan } from '../lab/topology.js'
 import type { SampleInput } from '../store/db.js'
 import { cpuBetween, loadAverage1m, readCpuTimes } from './cpu.js'
+import { rateMetrics } from './metrics.js'
 import { isStream, type TestSpec } from './tests.js'
 
 export interface SampleContext {
@@ -118,7 +119,7 @@ function pinned(ctx: SampleContext, argv: string[]): string[] {
 /** Several flows of one sample as one result: rates add up, latency histograms merge, the rest take the median. */
 export function combineFlows(results: EngineResult[]): EngineResult {
   if (results.length === 1) return results[0] as EngineResult
-  const additive = new Set(['throughput_bps', 'transactions_per_s', 'connections_per_s', 'retransmits'])
+  const additive = new Set<string>([...rateMetrics, 'retransmits'])
   const names = new Set(results.flatMap((r) => Object.keys(r.metrics)))
   const metrics: Record<string, number> = {}
   for (const name of names) {

@@ -9,9 +9,6 @@ export type TestKind = (typeof testKinds)[number]
 export const placements = ['inter-node', 'intra-node'] as const
 export type Placement = (typeof placements)[number]
 
-/** The seed's message sizes: 512, 1024 and 10K bytes. */
-export const SEED_SIZES = [512, 1024, 10240] as const
-
 export interface TestSpec {
   kind: TestKind
   /** STREAM: bytes per write (netperf -m, iperf3 -l). RR/CRR: request and response size (netperf -r). */

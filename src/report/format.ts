@@ -36,10 +36,6 @@ export function rate(value: number | undefined): string {
   return value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0)
 }
 
-export function gbps(bps: number | undefined): string {
-  return bps === undefined ? '—' : (bps / 1e9).toFixed(2)
-}
-
 export function us(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '—'
   return value >= 100 ? value.toFixed(0) : value.toFixed(1)

@@ -262,6 +262,12 @@ export class ResultStore {
     })
   }
 
+  /** How many samples a run has (without loading them). */
+  sampleCount(runId: string): number {
+    const row = this.db.prepare('SELECT count(*) AS n FROM samples s JOIN cells c ON c.id = s.cell_id WHERE c.run_id = ?').get(runId) as { n: number }
+    return row.n
+  }
+
   samples(runId: string): SampleRecord[] {
     const rows = this.db
       .prepare(

@@ -13,6 +13,11 @@ export function bpfObjectPath(name: string): string {
   return join(packageRoot, 'dist', 'bpf', `${name}.o`)
 }
 
+/** A C helper built from tools/<name>.c (scripts/build-native.sh). */
+export function toolBinaryPath(name: string): string {
+  return join(packageRoot, 'dist', 'bin', name)
+}
+
 /** Runtime state (labs, pid files, logs): tmpfs, gone after reboot like the namespaces it describes. */
 export function runRoot(): string {
   return process.env.CNIBENCH_RUN_DIR ?? '/run/cnibench'

@@ -6,6 +6,7 @@
 import type { Command } from 'commander'
 import { compareRuns, type CellComparison, type Change } from '../../analysis/compare.js'
 import type { CellSummary } from '../../analysis/summary.js'
+import { rateMetricOf } from '../../measure/metrics.js'
 import { halfWidth, signedPercent } from '../../report/format.js'
 import { print, printJson, table } from '../output.js'
 import { loadRunData, openStore } from './results.js'
@@ -68,7 +69,7 @@ function showOverheads(cells: CellSummary[], baseline: string, json: boolean | u
   const rows = cells
     .filter((c) => c.datapath !== baseline)
     .map((c) => {
-      const rateName = ['throughput_bps', 'transactions_per_s', 'connections_per_s'].find((m) => c.metrics[m])
+      const rateName = rateMetricOf(c.metrics)
       return {
         datapath: c.datapath,
         test: c.test,

@@ -22,7 +22,7 @@ export function registerResults(program: Command): void {
       const store = openStore(opts.db)
       try {
         const runs = await Promise.all(
-          store.listRuns().map(async (r) => ({ ...r, status: await statusOf(r), samples: store.samples(r.id).length, cells: store.cells(r.id).length })),
+          store.listRuns().map(async (r) => ({ ...r, status: await statusOf(r), samples: store.sampleCount(r.id), cells: store.cells(r.id).length })),
         )
         if (opts.json) return printJson(runs.map((r) => ({ id: r.id, createdAt: r.createdAt, finishedAt: r.finishedAt, status: r.status, kind: r.kind, label: r.label, cells: r.cells, samples: r.samples, environment: r.environment })))
         if (runs.length === 0) return print(`no runs in ${store.path} (start one with \`cnibench run\`)`)

@@ -4,9 +4,8 @@
  * flanneld's udp backend ran). Every packet crosses user/kernel twice per node: this datapath shows that cost.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { join } from 'node:path'
 import { CnibenchError } from '../../errors.js'
-import { packageRoot } from '../../system/paths.js'
+import { toolBinaryPath } from '../../system/paths.js'
 import { needsBuilt, needsFeature, type Datapath } from '../datapath.js'
 import type { LabRuntime } from '../runtime.js'
 import type { NodePlan } from '../topology.js'
@@ -15,7 +14,7 @@ import { bridgedPods } from '../wiring.js'
 export const FLANNEL_UDP_PORT = 8285
 /** Outer IPv4 20 + UDP 8: flannel0 and the pods get underlay MTU − 28. */
 const UDP_OVERHEAD = 28
-const DAEMON = join(packageRoot, 'dist', 'bin', 'cnb-flannel-udp')
+const DAEMON = toolBinaryPath('cnb-flannel-udp')
 
 export const flannelUdp: Datapath = {
   name: 'flannel-udp',
