@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import { CnibenchError } from '../../errors.js'
+import { isInterrupted } from '../../exec/run.js'
 import { chooseEngine, engineAvailability, getEngine } from '../../engines/index.js'
 import { getDatapath } from '../../lab/datapaths/index.js'
 import { factsOf, resolveOptions } from '../../lab/datapath.js'
@@ -88,7 +89,8 @@ async function runCommand(opts: RunOptions): Promise<void> {
       await measureRun(store, runId, config, { onLab: (m) => progress.note(m), onSample: (p) => progress.sample(p) })
       store.updateRun(runId, { status: 'complete', finishedAt: new Date().toISOString() })
     } catch (error) {
-      store.updateRun(runId, { status: 'failed' })
+      // An interrupt makes the work in flight fail too; that run was interrupted (and resumable), not failed.
+      store.updateRun(runId, { status: isInterrupted() ? 'interrupted' : 'failed' })
       throw error
     } finally {
       stopWatching()
