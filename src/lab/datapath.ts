@@ -44,6 +44,12 @@ export interface DatapathFacts {
   implementation: string
   /** What connects the pod to its node: routed veth, bridge, macvlan, ovs... */
   podAttachment: string
+  /**
+   * Set when the figures rest on something other than the real plugin's usual path, in a few words shown beside the
+   * datapath's name wherever its figures are ("userspace": OVS without its kernel module; "eBPF IP-in-IP": Calico's
+   * tunnel without the ipip module). Absent when the lab builds what the plugin builds.
+   */
+  caveat?: string
 }
 
 export interface Datapath extends DatapathShape {
@@ -51,8 +57,6 @@ export interface Datapath extends DatapathShape {
   options?: Readonly<Record<string, OptionSpec>>
   /** Turn 'auto' choices into what this host can do (e.g. kernel ipip, else eBPF IP-in-IP). */
   resolve?(options: DatapathOptions, host: HostReport): DatapathOptions
-  /** Underlay subnets the lab needs (2 for CrossSubnet: nodes split across them, joined by a router). Default 1. */
-  underlaySubnets?: 1 | 2
   /** kebab-case; equals the file name and the registry key. */
   name: string
   /** One line for tables. */

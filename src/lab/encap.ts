@@ -37,6 +37,11 @@ export function ipipImplementationLabel(impl: string): string {
   return impl === 'ebpf' ? 'eBPF tc IP-in-IP (protocol 4; no ipip module)' : 'kernel ipip (tunl0)'
 }
 
+/** The same packets on the wire as Calico's tunl0, made by cnibench's eBPF instead of the kernel's ipip module. */
+export function ipipCaveat(impl: string): { caveat?: string } {
+  return impl === 'ebpf' ? { caveat: 'eBPF IP-in-IP' } : {}
+}
+
 /** Where `from` sends packets for `peer`: straight to it on a shared subnet, else to its own router. */
 export function nextHopTo(from: NodePlan, peer: NodePlan): string {
   return from.subnet === peer.subnet ? peer.underlayIp : from.underlayGateway

@@ -22,6 +22,7 @@ import {
   type LabRecord,
 } from './state.js'
 import { NETNS_PREFIX, labNetnsPrefix, planLab, type LabPlan, type LabRequest } from './topology.js'
+import { offloadSteps, readOffloads } from './offloads.js'
 import { underlay } from './wiring.js'
 
 /** Labs this process is building or using and must remove if it is interrupted. */
@@ -35,6 +36,7 @@ export function activeLabNames(): string[] {
 export function labScript(plan: LabPlan, datapath: Datapath): Script {
   const script = new Script()
   underlay(plan, script)
+  offloadSteps(plan, plan.nicOffloads, script)
   datapath.wire(plan, script)
   return script
 }
@@ -65,6 +67,7 @@ export async function createLab(request: LabRequest, datapath: Datapath, opts: C
     await writeLabRecord(record) // first, so a kill -9 from here on leaves something `lab clean` can find
     await executeScript(labScript(plan, datapath))
     await datapath.start?.(plan, createRuntime(labDir(plan.name)))
+    record.offloads = await readOffloads(plan, plan.nicOffloads)
     record.status = 'ready'
     await writeLabRecord(record)
     if (opts.keep) activeLabs.delete(plan.name)

@@ -24,8 +24,9 @@ export const podsOf = (plan: LabPlan, node: string): PodPlan[] => plan.pods.filt
 
 /**
  * Start OVS on every node, attach `ports(node)` plus eth0 as the uplink, install the seed's flows. The userspace
- * datapath reads and writes frames through packet sockets, which never complete a checksum the sender left to
- * offload, so the pods' transmit checksum offload is turned off there (what OVS-DPDK/netdev guides prescribe).
+ * datapath with AF_PACKET ports runs with userspace TSO, so senders keep their offloads (packet sockets otherwise
+ * never complete a checksum left to offload). Its AF_XDP ports cannot take offloaded packets at all, so with them the
+ * pods' transmit checksum offload is turned off (what the OVS AF_XDP guide prescribes).
  */
 export async function startOvsLab(
   plan: LabPlan,
@@ -33,14 +34,15 @@ export async function startOvsLab(
   ports: (node: string) => { device: string; ofport: number; pods: PodPlan[] }[],
 ): Promise<void> {
   const type = plan.options['datapath'] === 'system' ? 'system' : 'netdev'
+  const portType = type === 'netdev' && plan.options['ports'] !== 'afpacket' ? (plan.options['ports'] as string) : 'system'
   for (const node of plan.nodes) {
-    const ovs = await startOvs(node, runtime, type)
+    const ovs = await startOvs(node, runtime, type, type === 'netdev' && portType === 'system')
     const nodePorts = ports(node.name)
-    for (const port of nodePorts) await addPort(ovs, port.device, port.ofport)
-    await addPort(ovs, 'eth0', UPLINK_PORT)
+    for (const port of nodePorts) await addPort(ovs, port.device, port.ofport, portType)
+    await addPort(ovs, 'eth0', UPLINK_PORT, portType)
     const portOf = (ip: string) => nodePorts.find((p) => p.pods.some((pod) => pod.ip === ip))?.ofport ?? UPLINK_PORT
     await setFlows(ovs, podFlows(podsOf(plan, node.name).map((p) => p.ip), portOf))
-    if (type === 'netdev') for (const pod of podsOf(plan, node.name)) await run(inNetns(pod.netns, ['ethtool', '-K', 'eth0', 'tx', 'off']))
+    if (portType !== 'system') for (const pod of podsOf(plan, node.name)) await run(inNetns(pod.netns, ['ethtool', '-K', 'eth0', 'tx', 'off']))
   }
 }
 

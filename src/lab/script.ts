@@ -3,13 +3,14 @@
  * steps (pure, testable, printable by --dry-run); `executeScript` runs them, folding consecutive steps for the same
  * tool and namespace into one `-batch` process so a 50-node lab does not cost thousands of forks.
  */
-import { batch, setSysctls } from '../exec/netns.js'
-import { interruptedError, isInterrupted, shellQuote } from '../exec/run.js'
+import { batch, inNetns, setSysctls } from '../exec/netns.js'
+import { interruptedError, isInterrupted, run, shellQuote } from '../exec/run.js'
 
 export type Step =
   | { tool: 'netns-add'; netns: string }
   | { tool: 'ip' | 'tc' | 'bridge'; netns: string; args: string[] }
   | { tool: 'sysctl'; netns: string; key: string; value: string }
+  | { tool: 'ethtool'; netns: string; args: string[] }
 
 export class Script {
   readonly steps: Step[] = []
@@ -40,6 +41,12 @@ export class Script {
     return this
   }
 
+  /** `ip netns exec NETNS ethtool ...args` (device offloads: see offloads.ts). */
+  ethtool(netns: string, ...args: (string | number)[]): this {
+    this.steps.push({ tool: 'ethtool', netns, args: args.map(String) })
+    return this
+  }
+
   /** The steps as the shell commands a user could type (for --dry-run and error messages). */
   toShell(): string[] {
     return this.steps.map(stepToShell)
@@ -52,6 +59,8 @@ export function stepToShell(step: Step): string {
       return `ip netns add ${step.netns}`
     case 'sysctl':
       return `ip netns exec ${step.netns} sysctl -w ${step.key}=${step.value}`
+    case 'ethtool':
+      return shellQuote(inNetns(step.netns, ['ethtool', ...step.args]))
     default:
       return shellQuote([step.tool, '-n', step.netns, ...step.args])
   }
@@ -80,6 +89,9 @@ export async function executeScript(script: Script): Promise<void> {
     if (isInterrupted()) throw interruptedError() // stop building: teardown is removing what exists
     if (group.tool === 'netns-add') {
       await batch('ip', undefined, group.steps.map((s) => `netns add ${s.netns}`))
+    } else if (group.tool === 'ethtool') {
+      // ethtool has no batch mode; a lab has one such step per node.
+      for (const step of group.steps) await run(inNetns(step.netns, ['ethtool', ...(step as Extract<Step, { args: string[] }>).args]))
     } else if (group.tool === 'sysctl') {
       await setSysctls(group.netns, group.steps.map((s) => s as Extract<Step, { tool: 'sysctl' }>))
     } else {

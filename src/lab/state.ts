@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { readStartTime } from '../exec/processes.js'
 import { runRoot } from '../system/paths.js'
 import type { DatapathFacts } from './datapath.js'
+import type { OffloadReadback } from './offloads.js'
 import type { LabPlan } from './topology.js'
 
 export type LabStatus = 'building' | 'ready' | 'removing'
@@ -23,6 +24,8 @@ export interface LabRecord {
   createdAt: string
   plan: LabPlan
   facts: DatapathFacts
+  /** Every node's eth0 offloads, read back once the lab was built (absent while building). */
+  offloads?: OffloadReadback
 }
 
 export function labsDir(): string {
@@ -74,7 +77,11 @@ export interface LabView {
   status: LabStatus
   createdAt: string
   mtu: { underlay: number; pod: number }
+  /** switched (one subnet) or routed (two subnets behind a router). */
+  underlay: string
   facts: DatapathFacts
+  /** The NIC offload profile and, per node device, the features it left off (full state in `lab.json`). */
+  nicOffloads: { profile: string; off: Record<string, string[]>; notApplied: string[] }
   nodes: { name: string; netns: string; underlayIPs: string[]; podCidr: string }[]
   pods: { name: string; node: string; netns: string; ip: string }[]
 }
@@ -87,7 +94,13 @@ export function labView(record: LabRecord): LabView {
     status: record.status,
     createdAt: record.createdAt,
     mtu: { underlay: plan.underlay.mtu, pod: plan.podMtu },
+    underlay: plan.underlay.kind,
     facts: record.facts,
+    nicOffloads: {
+      profile: plan.nicOffloads.name,
+      off: Object.fromEntries(Object.entries(record.offloads?.devices ?? {}).map(([dev, state]) => [dev, Object.keys(state).filter((f) => !state[f])])),
+      notApplied: record.offloads?.notApplied ?? [],
+    },
     nodes: plan.nodes.map((n) => ({ name: n.name, netns: n.netns, underlayIPs: [n.underlayIp], podCidr: n.podCidr })),
     pods: plan.pods.map((p) => ({ name: p.name, node: p.node, netns: p.netns, ip: p.ip })),
   }

@@ -7,6 +7,7 @@
  * inside those namespaces and take the names the real plugins use (eth0, cni0, flannel.1, caliXXXX).
  */
 import { CnibenchError } from '../errors.js'
+import { DEFAULT_NIC_PROFILE, parseNicProfile, type NicProfile } from './offloads.js'
 import { formatCidr, formatIp, host, overlaps, parseCidr, size, subnet as subnetOf, type Cidr } from './ipv4.js'
 
 export const NETNS_PREFIX = 'cnb-'
@@ -24,7 +25,17 @@ export interface LabRequest {
   underlayMtu: number
   /** Datapath options as given (`--opt key=value`); validated and completed by resolveOptions. */
   options?: Record<string, string>
+  /**
+   * 'switched': every node on one subnet, one L2 switch; 'routed': nodes in two subnets joined by a router (what
+   * CrossSubnet needs, and the host baseline that crosses the same router). Default: the datapath's first underlay.
+   */
+  underlay?: Underlay
+  /** NIC offload profile of the nodes' underlay devices (lab/offloads.ts); default `full`. */
+  nicOffloads?: string
 }
+
+export const underlays = ['switched', 'routed'] as const
+export type Underlay = (typeof underlays)[number]
 
 /** How a datapath gives pods their addresses. */
 export type Addressing =
@@ -39,7 +50,8 @@ export type Addressing =
 
 export interface DatapathShape {
   addressing: Addressing
-  underlaySubnets?: 1 | 2
+  /** The underlays this datapath can run on, its default first (default: ['switched']). */
+  underlays?: readonly Underlay[]
   /** Pod MTU the real plugin would configure over an underlay of this MTU (and these options). */
   podMtu(underlayMtu: number, options: Readonly<Record<string, string>>): number
 }
@@ -79,21 +91,26 @@ export interface LabPlan {
   netnsPrefix: string
   /** The namespace holding the underlay switch (bridge br0) that joins all nodes' eth0. */
   wireNetns: string
-  /** The first underlay subnet (cidr, gateway) and the MTU; `subnets` lists all of them (two for CrossSubnet). */
-  underlay: { cidr: string; gateway: string; mtu: number; subnets: UnderlaySubnet[] }
+  /** The first underlay subnet (cidr, gateway) and the MTU; `subnets` lists all of them (two when routed). */
+  underlay: { kind: Underlay; cidr: string; gateway: string; mtu: number; subnets: UnderlaySubnet[] }
   podCidr: string
   podMtu: number
   nodes: NodePlan[]
   pods: PodPlan[]
   /** Resolved datapath options (every declared key; 'auto' resolved when the host was known). */
   options: Readonly<Record<string, string>>
+  /** The NIC offload profile applied to every node's eth0. */
+  nicOffloads: NicProfile
 }
 
 export interface UnderlaySubnet {
   cidr: string
-  /** The router's (top of rack's) address on this subnet, held by `bridge` in the wire namespace. */
+  /** The router's (top of rack's) address on this subnet, held by `routerLeg` in the wire namespace. */
   gateway: string
+  /** The subnet's switch: a bridge in the wire namespace. */
   bridge: string
+  /** The router's interface on this subnet: a veth in the wire namespace whose peer is a port of `bridge`. */
+  routerLeg: string
 }
 
 export function labNetnsPrefix(lab: string): string {
@@ -117,9 +134,10 @@ export function planLab(
   checkCounts(request)
   const first = parseCidr(request.underlayCidr)
   const pods = parseCidr(request.podCidr)
-  const subnetBlocks = Array.from({ length: datapath.underlaySubnets ?? 1 }, (_, i) => ({ network: first.network + i * size(first), prefix: first.prefix }))
+  const kind = underlayOf(request, datapath)
+  const subnetBlocks = Array.from({ length: kind === 'routed' ? 2 : 1 }, (_, i) => ({ network: first.network + i * size(first), prefix: first.prefix }))
   for (const block of subnetBlocks) checkBlocks(block, pods, request)
-  const subnets = subnetBlocks.map((block, i) => ({ cidr: formatCidr(block), gateway: formatIp(host(block, size(block) - 2)), bridge: `br${i}` }))
+  const subnets = subnetBlocks.map((block, i) => ({ cidr: formatCidr(block), gateway: formatIp(host(block, size(block) - 2)), bridge: `br${i}`, routerLeg: `gw${i}` }))
   const prefix = labNetnsPrefix(request.name)
   const perSubnet = Math.ceil(request.nodes / subnets.length)
   const nodes = Array.from({ length: request.nodes }, (_, i) => {
@@ -133,13 +151,24 @@ export function planLab(
     datapath: datapath.name,
     netnsPrefix: prefix,
     wireNetns: `${prefix}wire`,
-    underlay: { cidr: firstSubnet.cidr, gateway: firstSubnet.gateway, mtu: request.underlayMtu, subnets },
+    underlay: { kind, cidr: firstSubnet.cidr, gateway: firstSubnet.gateway, mtu: request.underlayMtu, subnets },
     podCidr: formatCidr(pods),
     podMtu: datapath.podMtu(request.underlayMtu, options),
     nodes,
     pods: planPods(prefix, nodes, request, datapath.addressing, subnetBlocks, perSubnet),
     options,
+    nicOffloads: parseNicProfile(request.nicOffloads ?? DEFAULT_NIC_PROFILE),
   }
+}
+
+/** The underlay asked for, checked against what the datapath can run on. */
+export function underlayOf(request: Pick<LabRequest, 'underlay'>, datapath: { name: string } & Pick<DatapathShape, 'underlays'>): Underlay {
+  const supported = datapath.underlays ?? ['switched']
+  const wanted = request.underlay ?? (supported[0] as Underlay)
+  if (!supported.includes(wanted)) {
+    throw new CnibenchError('E_USAGE', `datapath ${datapath.name} cannot run on a ${wanted} underlay`, { hint: `it runs on: ${supported.join(', ')}` })
+  }
+  return wanted
 }
 
 function planNode(prefix: string, index: number, hostNumber: number, subnet: number, block: Cidr, underlay: UnderlaySubnet, pods: Cidr): NodePlan {

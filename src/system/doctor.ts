@@ -9,7 +9,8 @@ import { run } from '../exec/run.js'
 import { existsSync } from 'node:fs'
 import { requirementsOf, resolveOptions, type Datapath, type DatapathOptions, type Requirement } from '../lab/datapath.js'
 import { NETNS_PREFIX } from '../lab/topology.js'
-import { probeFeatures, type Feature, type FeatureProbe } from './features.js'
+import { deviceOffloads, type OffloadState } from '../lab/offloads.js'
+import { probeFeatures, VETH_PROBE_DEVICE, type Feature, type FeatureProbe } from './features.js'
 import { probeTools, type Tool, type ToolProbe } from './tools.js'
 
 export interface HostReport {
@@ -17,6 +18,8 @@ export interface HostReport {
   kernel: string
   features: FeatureProbe[]
   tools: ToolProbe[]
+  /** What a lab's underlay device (a veth) offers here: its changeable offloads as `ethtool -k` reads them. */
+  vethOffloads: OffloadState
 }
 
 export interface Availability {
@@ -36,15 +39,18 @@ export function probeHost(): Promise<HostReport> {
 
 async function probeHostUncached(): Promise<HostReport> {
   const root = process.getuid?.() === 0
-  const [features, tools] = await Promise.all([root ? probeFeaturesInScratchNetns() : Promise.resolve(notRootFeatures()), probeTools()])
-  return { root, kernel: release(), features, tools }
+  const [scratch, tools] = await Promise.all([root ? probeInScratchNetns() : Promise.resolve({ features: notRootFeatures(), vethOffloads: {} }), probeTools()])
+  return { root, kernel: release(), ...scratch, tools }
 }
 
-async function probeFeaturesInScratchNetns(): Promise<FeatureProbe[]> {
+async function probeInScratchNetns(): Promise<{ features: FeatureProbe[]; vethOffloads: OffloadState }> {
   const netns = `${NETNS_PREFIX}doctor-${process.pid}.probe`
   await run(['ip', 'netns', 'add', netns])
   try {
-    return await probeFeatures(netns)
+    const features = await probeFeatures(netns)
+    // The veth probe left a pair behind in the scratch namespace: read what a lab's eth0 will offer.
+    const vethOffloads = features.find((f) => f.feature === 'veth')?.available ? await deviceOffloads(netns, VETH_PROBE_DEVICE).catch(() => ({})) : {}
+    return { features, vethOffloads }
   } finally {
     await run(['ip', 'netns', 'del', netns], { allowFailure: true })
   }

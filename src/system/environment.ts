@@ -7,8 +7,10 @@ import { readFile } from 'node:fs/promises'
 import { hostname, release } from 'node:os'
 import { run } from '../exec/run.js'
 import { version } from '../version.js'
-import { packageRoot } from './paths.js'
+import type { OffloadState } from '../lab/offloads.js'
+import { packageRoot, toolBinaryPath } from './paths.js'
 import type { HostReport } from './doctor.js'
+import { hostNics, type HostNic } from './nics.js'
 
 export interface Environment {
   kernel: string
@@ -18,8 +20,12 @@ export interface Environment {
   cpuCount: number
   /** 'bare-metal' | 'vm' (from the CPUID hypervisor flag). */
   virtualization: string
-  /** Which hypervisor, when one is detected, and who said so: "pvm (kernel)", "kvm (systemd-detect-virt)". */
+  /** Which hypervisor, and who said so: "kvm (cpuid KVMKVMKVM)", "kvm (systemd-detect-virt)". Stable run to run. */
   hypervisor: string
+  /** Offloads a lab's underlay device (veth) offers here: what `--nic-offloads full` means on this machine. */
+  labUnderlayOffloads: OffloadState
+  /** The host's own NICs (read only) and the NIC profile each resembles. */
+  nics: HostNic[]
   container: string
   memoryGiB: number
   tools: Record<string, string>
@@ -32,12 +38,13 @@ export interface Environment {
 export async function fingerprint(host: HostReport): Promise<Environment> {
   const cpuinfo = await readText('/proc/cpuinfo')
   const isVm = /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo)
-  const [hypervisor, container, os, meminfo, git] = await Promise.all([
+  const [hypervisor, container, os, meminfo, git, nics] = await Promise.all([
     isVm ? detectHypervisor() : Promise.resolve(''),
     commandWord(['systemd-detect-virt', '--container']),
     readText('/etc/os-release').then((t) => /^PRETTY_NAME="?([^"\n]*)"?/m.exec(t)?.[1] ?? 'unknown'),
     readText('/proc/meminfo'),
     commandWord(['git', '-C', packageRoot, 'rev-parse', '--short', 'HEAD']),
+    hostNics(),
   ])
   return {
     kernel: release(),
@@ -47,6 +54,8 @@ export async function fingerprint(host: HostReport): Promise<Environment> {
     cpuCount: (cpuinfo.match(/^processor\s*:/gm) ?? []).length,
     virtualization: isVm ? 'vm' : 'bare-metal',
     hypervisor,
+    labUnderlayOffloads: host.vethOffloads,
+    nics,
     container: container === 'none' ? '' : container,
     memoryGiB: Math.round(Number(/^MemTotal:\s*(\d+)/m.exec(meminfo)?.[1] ?? 0) / 1024 / 1024),
     tools: Object.fromEntries(host.tools.filter((t) => t.available).map((t) => [t.tool, t.version])),
@@ -58,15 +67,31 @@ export async function fingerprint(host: HostReport): Promise<Environment> {
 }
 
 /**
- * The kernel names the hypervisor at boot ("Hypervisor detected: KVM"), but the boot messages can have scrolled out of
- * the ring buffer; systemd-detect-virt always answers but misnames newer hypervisors. Say which one answered.
+ * The hypervisor's CPUID signature (tools/cnb-cpuid.c) answers the same at every call; the kernel's boot message
+ * ("Hypervisor detected: ...") scrolls out of the ring buffer, which once made one VM read "pvm (kernel)" in one run
+ * and "bhyve (systemd-detect-virt)" an hour later. systemd-detect-virt is the fallback where cnb-cpuid was not built;
+ * it misnames some newer hypervisors but, too, answers the same every time.
  */
 async function detectHypervisor(): Promise<string> {
-  const dmesg = await run(['dmesg'], { allowFailure: true }).catch(() => undefined)
-  const fromKernel = /Hypervisor detected: (\S+)/.exec(dmesg?.stdout ?? '')?.[1]
-  if (fromKernel) return `${fromKernel.toLowerCase()} (kernel)`
+  const cpuid = await run([toolBinaryPath('cnb-cpuid')], { allowFailure: true }).catch(() => undefined)
+  const signatures = cpuid?.code === 0 ? ((JSON.parse(cpuid.stdout) as { signatures: string[] }).signatures ?? []) : []
+  if (signatures.length > 0) return signatures.map((s) => `${HYPERVISORS[s] ?? s.trim().toLowerCase()} (cpuid ${s.trim()})`).join(', ')
   const fromSystemd = await commandWord(['systemd-detect-virt', '--vm'])
   return fromSystemd && fromSystemd !== 'none' ? `${fromSystemd} (systemd-detect-virt)` : 'unknown'
+}
+
+/** CPUID 0x40000000 vendor signatures, as hypervisors publish them. */
+const HYPERVISORS: Record<string, string> = {
+  KVMKVMKVM: 'kvm',
+  'Linux KVM Hv': 'kvm',
+  'Microsoft Hv': 'hyper-v',
+  VMwareVMware: 'vmware',
+  XenVMMXenVMM: 'xen',
+  'bhyve bhyve ': 'bhyve',
+  TCGTCGTCGTCG: 'qemu-tcg',
+  ACRNACRNACRN: 'acrn',
+  VBoxVBoxVBox: 'virtualbox',
+  ' lrpepyh  vr': 'parallels',
 }
 
 async function commandWord(argv: string[]): Promise<string> {

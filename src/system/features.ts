@@ -44,6 +44,9 @@ interface ProbeSpec {
   what: string
 }
 
+/** The veth the probe creates, left in the scratch namespace for other readings (its offloads). */
+export const VETH_PROBE_DEVICE = 'cnbp0'
+
 const specs: Record<Exclude<Feature, 'tc-bpf' | 'tun'>, ProbeSpec> = {
   veth: { ipLine: 'link add cnbp0 type veth peer name cnbp1', kconfig: 'CONFIG_VETH', module: 'veth', what: 'veth pairs' },
   bridge: { ipLine: 'link add cnbbr type bridge', kconfig: 'CONFIG_BRIDGE', module: 'bridge', what: 'Linux bridges' },

@@ -4,7 +4,7 @@
  * vxlanMode CrossSubnet), so the router never sees pod addresses. Node routes are written as BIRD/Felix would.
  */
 import { needsFeature, type Datapath } from '../datapath.js'
-import { ipipEbpfInspect, ipipEbpfRoutes, ipipImplementationLabel, ipipOption, ipipRequirements, resolveIpip, startIpipEbpf, startIpipKernel } from '../encap.js'
+import { ipipCaveat, ipipEbpfInspect, ipipEbpfRoutes, ipipImplementationLabel, ipipOption, ipipRequirements, resolveIpip, startIpipEbpf, startIpipKernel } from '../encap.js'
 import type { LabPlan, NodePlan } from '../topology.js'
 import { blackholeOwnBlocks, nativeRoutes, routedPod, vxlanMesh } from '../wiring.js'
 import { VXLAN_OVERHEAD } from './flannel-vxlan.js'
@@ -26,7 +26,7 @@ export const calicoCrosssubnet: Datapath = {
     ipip: ipipOption,
   },
   resolve: resolveIpip,
-  underlaySubnets: 2,
+  underlays: ['routed'],
   requires: (options) => [needsFeature('veth'), ...(options['encap'] === 'vxlan' ? [needsFeature('vxlan')] : ipipRequirements(options['ipip'] as string))],
   addressing: 'node-cidr',
   podMtu: (underlayMtu, options) => underlayMtu - (options['encap'] === 'vxlan' ? VXLAN_OVERHEAD : 60),
@@ -34,6 +34,7 @@ export const calicoCrosssubnet: Datapath = {
     encapsulation: `none within a subnet, ${options['encap']} across`,
     implementation: options['encap'] === 'vxlan' ? 'kernel vxlan (vxlan.calico) across subnets' : ipipImplementationLabel(options['ipip'] as string),
     podAttachment: 'routed veth',
+    ...(options['encap'] === 'vxlan' ? {} : ipipCaveat(options['ipip'] as string)),
   }),
   wire(plan, script) {
     for (const pod of plan.pods) routedPod(plan, pod, script, plan.podMtu)

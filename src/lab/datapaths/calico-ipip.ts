@@ -4,7 +4,7 @@
  * same protocol-4 packets on the wire. Which one ran is recorded with every result.
  */
 import { needsFeature, type Datapath } from '../datapath.js'
-import { ipipEbpfInspect, ipipEbpfRoutes, ipipImplementationLabel, ipipOption, ipipRequirements, resolveIpip, startIpipEbpf, startIpipKernel } from '../encap.js'
+import { ipipEbpfInspect, ipipEbpfRoutes, ipipCaveat, ipipImplementationLabel, ipipOption, ipipRequirements, resolveIpip, startIpipEbpf, startIpipKernel } from '../encap.js'
 import { blackholeOwnBlocks, routedPod } from '../wiring.js'
 
 /** Calico's manifest default for IPIP pools (veth_mtu 1440, seed 003); newer Calico auto-detects underlay − 20. */
@@ -24,7 +24,7 @@ export const calicoIpip: Datapath = {
   requires: (options) => [needsFeature('veth'), ...ipipRequirements(options['ipip'] as string)],
   addressing: 'node-cidr',
   podMtu: (underlayMtu) => underlayMtu - IPIP_POD_MTU_MARGIN,
-  facts: (options) => ({ encapsulation: 'ipip', implementation: ipipImplementationLabel(options['ipip'] as string), podAttachment: 'routed veth' }),
+  facts: (options) => ({ encapsulation: 'ipip', implementation: ipipImplementationLabel(options['ipip'] as string), podAttachment: 'routed veth', ...ipipCaveat(options['ipip'] as string) }),
   wire(plan, script) {
     for (const pod of plan.pods) routedPod(plan, pod, script, plan.podMtu)
     blackholeOwnBlocks(plan, script)

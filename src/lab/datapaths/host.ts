@@ -8,6 +8,8 @@ export const host: Datapath = {
   packetPath: 'node1 eth0 → underlay → node2 eth0',
   requires: [],
   addressing: 'host',
+  // 'routed': the nodes in two subnets behind the router, the baseline for datapaths that cross one (CrossSubnet).
+  underlays: ['switched', 'routed'],
   podMtu: (underlayMtu) => underlayMtu,
   facts: { encapsulation: 'none', implementation: 'node network stack', podAttachment: 'none (hostNetwork)' },
   wire: () => {},

@@ -4,7 +4,7 @@
  * seed) — the layout of plugins that keep a Linux bridge per node for iptables-based policy next to OVS.
  */
 import type { Datapath } from '../datapath.js'
-import { ovsDatapathOption, ovsImplementation } from '../control/ovs.js'
+import { ovsCaveat, ovsDatapathOption, ovsImplementation, ovsPortsOption } from '../control/ovs.js'
 import { ovsInspect, ovsSwitchFrame, ovsRequirements, podsOf, resolveOvsDatapath, startOvsLab } from '../ovs-lab.js'
 import { podVeth } from '../wiring.js'
 
@@ -15,12 +15,12 @@ export const ovsBridge: Datapath = {
     'Seed 001 section 4.6: pods attach to a Linux bridge (linux-br); a veth pair (ovs-br on the bridge, br-ovs on OVS) ' +
     'joins it to br-int, whose flows send IP/ARP for local pods to br-ovs and the rest out of eth0.',
   packetPath: 'pod1 eth0 → vethXXXX → linux-br → ovs-br → br-ovs → br-int (OpenFlow) (node1) → node1 eth0 → underlay → node2 eth0 → br-int → br-ovs → ovs-br → linux-br → vethXXXX → pod2 eth0',
-  options: { datapath: ovsDatapathOption },
+  options: { datapath: ovsDatapathOption, ports: ovsPortsOption },
   resolve: resolveOvsDatapath,
   requires: (options) => [...ovsRequirements(options), { kind: 'feature', feature: 'bridge' }],
   addressing: 'flat',
   podMtu: (underlayMtu) => underlayMtu,
-  facts: (options) => ({ encapsulation: 'none', implementation: `${ovsImplementation(options['datapath'] as string)} + Linux bridge`, podAttachment: 'veth on a Linux bridge, bridge on OVS' }),
+  facts: (options) => ({ encapsulation: 'none', implementation: `${ovsImplementation(options)} + Linux bridge`, podAttachment: 'veth on a Linux bridge, bridge on OVS', ...ovsCaveat(options) }),
   wire(plan, script) {
     for (const node of plan.nodes) {
       script
