@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'E_CONFIG'
   | 'E_PARSE'
   | 'E_RUN'
+  | 'E_BUSY'
 
 export class CnibenchError extends Error {
   readonly code: ErrorCode

@@ -4,6 +4,7 @@
  * with a bootstrap 95% CI that resamples the samples of both runs. Pure.
  */
 import { rateMetricOf } from '../measure/metrics.js'
+import { cellKey, variantDefaults } from '../measure/tests.js'
 import type { CellRecord, RunRecord, SampleRecord } from '../store/db.js'
 import { mergeHistograms, histogramQuantile, parseHistogram, type LatencyHistogram } from './histogram.js'
 import { bootstrapCi95Two, median, type Interval } from './stats.js'
@@ -29,6 +30,8 @@ export interface CellComparison {
   reference: string
   other: string
   rateMetric: string | undefined
+  /** How the two cells were not measured alike (NIC offload profile, engine): the change includes that difference. */
+  differences: string[]
   rate?: Change
   latencyP50?: Change
   latencyP99?: Change
@@ -42,7 +45,7 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
   const seed = Number((reference.run.config as { seed?: number }).seed ?? 1)
   const comparisons: CellComparison[] = []
   for (const cell of other.cells) {
-    const refCell = reference.cells.find((c) => sameShape(c, cell))
+    const refCell = reference.cells.find((c) => sameShape(c, cell)) ?? reference.cells.find((c) => sameShapeButNic(c, cell))
     if (!refCell) continue
     const refSamples = okSamples(reference, refCell)
     const samples = okSamples(other, cell)
@@ -58,6 +61,7 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
       reference: reference.run.id,
       other: other.run.id,
       rateMetric,
+      differences: differences(refCell, cell),
     }
     if (rateMetric) comparison.rate = metricChange(refSamples, samples, rateMetric, seed)
     if (cpuMetric) comparison.cpu = metricChange(refSamples, samples, cpuMetric, seed)
@@ -72,8 +76,24 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
   return comparisons
 }
 
+/** The same datapath, lab variant, test, size, flows and placement: cells whose keys are equal. */
 function sameShape(a: CellRecord, b: CellRecord): boolean {
-  return a.datapath === b.datapath && a.test === b.test && a.size === b.size && a.parallel === b.parallel && a.placement === b.placement
+  return a.key === b.key
+}
+
+/** Two runs measured under different NIC profiles still compare cell for cell, flagged (see `differences`). */
+function sameShapeButNic(a: CellRecord, b: CellRecord): boolean {
+  const withoutNic = (c: CellRecord) => cellKey({ ...c, variant: { ...c.variant, nic: variantDefaults['nic'] as string } })
+  return withoutNic(a) === withoutNic(b)
+}
+
+export function differences(reference: CellRecord, other: CellRecord): string[] {
+  const nic = (c: CellRecord) => c.variant['nic'] ?? variantDefaults['nic']
+  const found: string[] = []
+  if (nic(reference) !== nic(other)) found.push(`NIC offloads ${nic(reference)} vs ${nic(other)}`)
+  if (reference.engine !== other.engine) found.push(`engine ${reference.engine} vs ${other.engine}`)
+  else if (reference.engineVersion !== other.engineVersion) found.push(`${reference.engine} ${reference.engineVersion} vs ${other.engineVersion}`)
+  return found
 }
 
 function okSamples(data: RunData, cell: CellRecord): SampleRecord[] {

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { LineCounter, parseDocument, isMap, isScalar, type Node as YamlNode } from 'yaml'
 import { CnibenchError } from '../errors.js'
+import type { DisturbanceRule } from '../analysis/disturbances.js'
+import { nicProfiles, parseNicProfile } from '../lab/offloads.js'
 import { placements, testKinds, type Placement, type TestKind } from './tests.js'
 
 export interface RunConfig {
@@ -26,6 +28,16 @@ export interface RunConfig {
   /** Seeds the interleaving order and the bootstrap, so a run (and its resume) is reproducible. */
   seed: number
   label?: string
+  /** Most samples a cell may keep while chasing the precision target. */
+  maxSamples: number
+  /** Precision target in percentage points: half-width of every headline overhead's 95% CI (analysis/precision.ts). */
+  precision?: number
+  /** Time budget for measuring, seconds from the start (or resume) of the run. */
+  maxTimeS?: number
+  /** The rule that decides which samples a disturbance hit (analysis/disturbances.ts); set when the run is created. */
+  disturbances?: DisturbanceRule
+  /** NIC offload profiles of the nodes' underlay devices (lab/offloads.ts); more than one measures each. */
+  nicOffloads: string[]
   /** Per-datapath options, e.g. { 'calico-bgp': { bgp: 'route-reflector' } } (YAML key `datapath-options`). */
   datapathOptions?: Record<string, Record<string, string>>
 }
@@ -48,6 +60,8 @@ export const defaultConfig: Omit<RunConfig, 'seed'> = {
   baseline: 'host',
   mtu: 1500,
   pin: 'auto',
+  nicOffloads: ['full'],
+  maxSamples: 30,
 }
 
 type Field = keyof RunConfig
@@ -75,6 +89,9 @@ const fields: Record<string, { field: Field; check: Check }> = {
   duration: { field: 'durationS', check: positiveInt(3600) },
   warmup: { field: 'warmupS', check: (v) => (v === 0 ? undefined : positiveInt(600)(v)) },
   samples: { field: 'samples', check: positiveInt(1000) },
+  'max-samples': { field: 'maxSamples', check: positiveInt(1000) },
+  precision: { field: 'precision', check: (v) => (typeof v === 'number' && v > 0 && v <= 100 ? undefined : 'must be percentage points between 0 and 100, e.g. 5') },
+  'max-time': { field: 'maxTimeS', check: positiveInt(7 * 24 * 3600) },
   parallel: { field: 'parallel', check: list(positiveInt(64)) },
   placements: { field: 'placements', check: list(oneOf(placements)) },
   baseline: { field: 'baseline', check: name },
@@ -83,6 +100,17 @@ const fields: Record<string, { field: Field; check: Check }> = {
   seed: { field: 'seed', check: (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'must be a whole number') },
   label: { field: 'label', check: (v) => (typeof v === 'string' ? undefined : 'must be text') },
   'datapath-options': { field: 'datapathOptions', check: optionsMap },
+  'nic-offloads': { field: 'nicOffloads', check: list(nicProfile) },
+}
+
+function nicProfile(v: unknown): string | undefined {
+  if (typeof v !== 'string') return 'must be a profile name'
+  try {
+    parseNicProfile(v)
+    return undefined
+  } catch (error) {
+    return error instanceof CnibenchError ? `is not a NIC profile (${Object.keys(nicProfiles).join(', ')}, or custom:feature=on|off,...)` : String(error)
+  }
 }
 
 function optionsMap(v: unknown): string | undefined {
@@ -141,6 +169,15 @@ export function mergeConfig(...layers: Partial<RunConfig>[]): RunConfig {
   const merged = Object.assign({}, defaultConfig, ...layers.map(withoutUndefined)) as RunConfig
   merged.seed ??= Math.floor(Math.random() * 2 ** 31)
   return merged
+}
+
+/** "15m", "90s", "1h", or seconds: the time budget's forms. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim())
+  if (!m) throw new CnibenchError('E_USAGE', `${flag} ${text} is not a duration`, { hint: 'e.g. 15m, 90s or 1h' })
+  const seconds = Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'] ?? 1)
+  if (!(seconds >= 1)) throw new CnibenchError('E_USAGE', `${flag} ${text} is too short`, { hint: 'give at least 1s' })
+  return Math.round(seconds)
 }
 
 /** Validate command-line values with the same checks as the file (the CLI has no line numbers, only the flag). */

@@ -32,6 +32,7 @@ export const metricCatalog = {
   cpu_s_per_gbit: { unit: 'CPU·s/Gbit', better: 'lower', label: 'CPU per Gbit (service demand)' },
   cpu_us_per_transaction: { unit: 'CPU·µs/trans', better: 'lower', label: 'CPU per transaction (service demand)' },
   load_avg_1m: { unit: '', better: 'neither', label: '1-minute load average at start' },
+  foreign_cpu_cores: { unit: 'cores', better: 'neither', label: 'CPU used by other programs during the sample' },
 } as const satisfies Record<string, MetricInfo>
 
 export type MetricName = keyof typeof metricCatalog

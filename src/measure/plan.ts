@@ -10,7 +10,7 @@ import type { Engine } from '../engines/engine.js'
 import { datapathNames, getDatapath } from '../lab/datapaths/index.js'
 import { seededRandom } from '../analysis/stats.js'
 import type { RunConfig } from './config.js'
-import { cellKey, isStream, type CellSpec, type TestKind } from './tests.js'
+import { baselineKeyOf, canonicalVariant, cellKey, isStream, testbedKey, type CellSpec, type TestKind, type Variant } from './tests.js'
 
 export interface PlanInputs {
   /** Why a datapath cannot run here, or undefined when it can. */
@@ -44,29 +44,95 @@ export function planRun(config: RunConfig, inputs: PlanInputs): RunPlan {
     notes.push(`added the baseline ${config.baseline} so overheads can be computed`)
   }
   const cells: CellSpec[] = []
-  for (const datapath of datapaths)
+  for (const { datapath, variant } of testbeds(datapaths, config, notes))
     for (const test of config.tests)
       for (const size of sizesFor(test, config))
         for (const parallel of config.parallel)
           for (const placement of config.placements) {
             if (placement === 'intra-node' && getDatapath(datapath).addressing === 'host') continue // one host stack: nothing to cross
             const engine = inputs.engineFor(test).name
-            cells.push({ key: cellKey({ datapath, test, size, parallel, placement }), datapath, test, size, parallel, placement, engine })
+            const shape = { datapath, variant, test, size, parallel, placement }
+            cells.push({ key: cellKey(shape), ...shape, engine })
           }
   return { datapaths, cells, skipped, notes }
 }
 
-/** The measuring order: rounds 1..samples, each a seeded shuffle of all cell keys. */
-export function schedule(cellKeys: readonly string[], samples: number, seed: number): { key: string; iteration: number }[] {
-  const order: { key: string; iteration: number }[] = []
-  for (let iteration = 1; iteration <= samples; iteration++) {
-    const random = seededRandom(seed * 1000 + iteration)
-    const round = [...cellKeys]
-    for (let i = round.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1))
-      ;[round[i], round[j]] = [round[j] as string, round[i] as string]
+/**
+ * The labs to measure on: every datapath on its own underlay under every NIC profile asked for, and the baseline on
+ * each kind of lab the others use (the host network through the router that CrossSubnet's nodes sit behind), so that
+ * every overhead compares like with like. Where the baseline cannot take a variant, the closest one is used and a
+ * note says how the paths differ.
+ */
+export function testbeds(datapaths: string[], config: Pick<RunConfig, 'baseline' | 'nicOffloads'>, notes: string[]): { datapath: string; variant: Variant }[] {
+  const result = new Map<string, { datapath: string; variant: Variant }>()
+  const add = (datapath: string, variant: Variant) => {
+    const canonical = canonicalVariant(variant)
+    result.set(testbedKey({ datapath, variant: canonical }), { datapath, variant: canonical })
+  }
+  const ownUnderlay = (name: string) => (getDatapath(name).underlays ?? ['switched'])[0] as string
+  for (const nic of config.nicOffloads) {
+    for (const datapath of datapaths) add(datapath, { nic, underlay: ownUnderlay(datapath) })
+    const baseUnderlays = getDatapath(config.baseline).underlays ?? ['switched']
+    for (const datapath of datapaths.filter((d) => d !== config.baseline)) {
+      const underlay = ownUnderlay(datapath)
+      if (baseUnderlays.includes(underlay as never)) add(config.baseline, { nic, underlay })
+      else notes.push(`${datapath} runs on a ${underlay} underlay, which the baseline ${config.baseline} cannot: its overheads compare paths that differ by that`)
     }
-    for (const key of round) order.push({ key, iteration })
+  }
+  return [...result.values()]
+}
+
+/** Where a cell stands: samples kept (not failed, not excluded) and samples taken in all. */
+export interface CellProgress {
+  kept: number
+  attempts: number
+}
+
+export interface RoundInputs {
+  cells: readonly CellShapeWithKey[]
+  progress: ReadonlyMap<string, CellProgress>
+  baseline: string
+  /** Samples every cell needs before anything else counts (--samples). */
+  minSamples: number
+  /** With a precision target: the cells whose headline overhead is not yet known well enough. */
+  unmet?: ReadonlySet<string>
+  /** Most samples a cell may keep while chasing the precision target. */
+  maxSamples: number
+}
+
+type CellShapeWithKey = Omit<CellSpec, 'engine' | 'test' | 'placement'> & { test: string; placement: string }
+
+/**
+ * The cells the next round measures: every cell with fewer kept samples than the minimum (a sample a disturbance hit
+ * is re-taken this way, up to as many re-takes as the minimum), every cell still short of the precision target (up to
+ * maxSamples), and with each of those its baseline, so the two stay interleaved. Empty when the run is done. Pure.
+ */
+export function nextRound(inputs: RoundInputs): string[] {
+  const { cells, progress, minSamples, maxSamples } = inputs
+  const of = (key: string) => progress.get(key) ?? { kept: 0, attempts: 0 }
+  const wanted = new Set<string>()
+  for (const cell of cells) {
+    const p = of(cell.key)
+    const short = p.kept < minSamples && p.attempts < 2 * minSamples
+    const imprecise = inputs.unmet?.has(cell.key) === true && p.kept < maxSamples && p.attempts < maxSamples + minSamples
+    if (!short && !imprecise) continue
+    wanted.add(cell.key)
+    const base = baselineKeyOf(cell, inputs.baseline)
+    if (base !== cell.key && cells.some((c) => c.key === base) && of(base).attempts < maxSamples + minSamples) wanted.add(base)
+  }
+  return cells.map((c) => c.key).filter((k) => wanted.has(k))
+}
+
+/**
+ * The order of one round: a shuffle seeded by the run's seed and the round's number, so drift (a noisy neighbour, a
+ * cron job) lands on every cell alike instead of on whichever ran last, and a resumed run repeats the order.
+ */
+export function shuffleRound(keys: readonly string[], seed: number, round: number): string[] {
+  const random = seededRandom(seed * 1000 + round)
+  const order = [...keys]
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[order[i], order[j]] = [order[j] as string, order[i] as string]
   }
   return order
 }

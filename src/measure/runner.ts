@@ -1,27 +1,36 @@
 /**
- * A measurement run from start (or resume) to finish: build one lab per datapath, take the scheduled samples in
- * interleaved order, store each sample the moment it is taken, remove the labs. The store is the only output; the
- * tables and reports are rendered from it afterwards.
+ * A measurement run from start (or resume) to finish: build one lab per testbed (datapath and lab variant), take
+ * samples in interleaved rounds until every cell has its minimum of undisturbed samples and, with a precision target,
+ * until every overhead is known well enough or the time budget runs out; store each sample the moment it is taken;
+ * remove the labs. The store is the only output; tables and reports are rendered from it afterwards.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { assessPrecision } from '../analysis/precision.js'
+import { summarizeRun } from '../analysis/summary.js'
+import { median } from '../analysis/stats.js'
 import { CnibenchError } from '../errors.js'
 import { getEngine } from '../engines/index.js'
 import { getDatapath } from '../lab/datapaths/index.js'
 import { createLab, destroyLab } from '../lab/lifecycle.js'
 import { labDir, ownerAlive, readLabRecord, type LabRecord } from '../lab/state.js'
-import type { PodPlan } from '../lab/topology.js'
+import type { LabRequest, PodPlan, Underlay } from '../lab/topology.js'
 import type { CellRecord, ResultStore, SampleInput } from '../store/db.js'
 import type { RunConfig } from './config.js'
-import { schedule } from './plan.js'
+import { netnsInodes } from './foreign.js'
+import { nextRound, shuffleRound, type CellProgress } from './plan.js'
+import { PROBE_PATH } from './probe.js'
 import { measureSample } from './sample.js'
-import type { Placement, TestKind, TestSpec } from './tests.js'
+import { testbedKey, variantDefaults, type Placement, type TestKind, type TestSpec } from './tests.js'
 
 export interface Progress {
   done: number
+  /** Samples planned so far (grows when a round is added). */
   total: number
+  round: number
   cell: CellRecord
   iteration: number
   sample: SampleInput
@@ -30,6 +39,15 @@ export interface Progress {
 export interface RunnerHooks {
   onLab?(message: string): void
   onSample?(progress: Progress): void
+  onRound?(message: string): void
+}
+
+/** How a run ended its measuring: every cell done, the time budget, or the sample cap. */
+export interface RunOutcome {
+  stoppedBy: 'complete' | 'time-budget'
+  rounds: number
+  /** With a precision target: the cells that did not reach it, with the half-width they reached. */
+  unmet: { key: string; halfWidth: number }[]
 }
 
 /** Run ids start with a letter and are short enough to prefix lab names: r + 7 base-36 characters. */
@@ -43,47 +61,128 @@ const FIRST_PORT = 20_000
 const PORT_SPAN = 20_000
 
 /**
- * Take every scheduled sample of `runId` that the store does not have yet. Called for a new run and for
- * `--resume` alike: what is already stored is skipped, so nothing is measured twice.
+ * Measure `runId` until it is done. Called for a new run and for `--resume` alike: every decision is taken from what
+ * the store holds, so a resumed run carries on where the stored samples leave it and measures nothing twice.
+ * `deadline` (ms since the epoch) is when the time budget (--max-time) runs out.
  */
-export async function measureRun(store: ResultStore, runId: string, config: RunConfig, hooks: RunnerHooks = {}): Promise<void> {
+export async function measureRun(store: ResultStore, runId: string, config: RunConfig, hooks: RunnerHooks = {}, deadline?: number): Promise<RunOutcome> {
   const cells = store.cells(runId)
   const byKey = new Map(cells.map((c) => [c.key, c]))
-  const stored = new Set(store.samples(runId).map((s) => `${s.cellId}#${s.iteration}`))
-  const todo = schedule(cells.map((c) => c.key), config.samples, config.seed).filter(
-    (s) => !stored.has(`${byKey.get(s.key)?.id}#${s.iteration}`),
-  )
-  if (todo.length === 0) return
-  const labs = new Map<string, LabRecord>()
+  const labs = new Map<string, { lab: LabRecord; ownNetns: Set<number> }>()
+  const seconds = new Map<string, number[]>() // wall time of each sample taken here, per cell: for the time budget
+  let port = FIRST_PORT
+  let done = 0
+  let total = 0
+  let rounds = 0
   try {
-    for (const datapath of new Set(todo.map((t) => byKey.get(t.key)?.datapath as string))) {
-      hooks.onLab?.(`building ${datapath}`)
-      const request = labRequest(runId, datapath, config)
-      await removeStaleLab(request.name)
-      labs.set(datapath, await createLab(request, getDatapath(datapath), { keep: false }))
-      await mkdir(workDirOf(request.name), { recursive: true })
-    }
-    let port = FIRST_PORT
-    for (const [i, item] of todo.entries()) {
-      const cell = byKey.get(item.key) as CellRecord
-      const lab = labs.get(cell.datapath) as LabRecord
-      const sample = await takeSample(cell, lab, item.iteration, config, port)
-      port = FIRST_PORT + ((port - FIRST_PORT + cell.parallel + 1) % PORT_SPAN)
-      store.insertSample(cell.id, sample)
-      hooks.onSample?.({ done: i + 1, total: todo.length, cell, iteration: item.iteration, sample })
+    for (;;) {
+      const { progress, unmet } = standing(store, runId, cells, config)
+      const round = nextRound({ cells, progress, baseline: config.baseline, minSamples: config.samples, maxSamples: config.maxSamples, unmet: unmet && new Set(unmet.map((u) => u.key)) })
+      if (round.length === 0) return { stoppedBy: 'complete', rounds, unmet: unmet ?? [] }
+      const estimate = round.reduce((sum, key) => sum + estimateSeconds(seconds.get(key), config), 0)
+      if (deadline !== undefined && Date.now() + estimate * 1000 > deadline) return { stoppedBy: 'time-budget', rounds, unmet: unmet ?? [] }
+      await buildLabs(store, runId, cells, round.map((k) => byKey.get(k) as CellRecord), config, labs, hooks)
+      rounds++
+      total = done + round.length
+      const number = 1 + Math.max(0, ...[...progress.values()].map((p) => p.attempts))
+      if (rounds > 1 || number > 1) hooks.onRound?.(`round ${number}: ${round.length} samples${unmet ? ` (${unmet.length} overheads short of ±${config.precision ?? 0}%)` : ''}`)
+      for (const key of shuffleRound(round, config.seed, number)) {
+        const cell = byKey.get(key) as CellRecord
+        const testbed = labs.get(testbedKey(cell)) as { lab: LabRecord; ownNetns: Set<number> }
+        const iteration = (progress.get(key)?.attempts ?? 0) + 1
+        const t0 = performance.now()
+        const sample = await takeSample(cell, testbed, iteration, config, port)
+        seconds.set(key, [...(seconds.get(key) ?? []), (performance.now() - t0) / 1000])
+        port = FIRST_PORT + ((port - FIRST_PORT + cell.parallel + 1) % PORT_SPAN)
+        store.insertSample(cell.id, sample)
+        done++
+        hooks.onSample?.({ done, total, round: number, cell, iteration, sample })
+      }
     }
   } finally {
-    for (const lab of labs.values()) await destroyLab(lab.name)
+    for (const { lab } of labs.values()) await destroyLab(lab.name)
+  }
+}
+
+/** Kept and taken samples per cell, and with a precision target the cells short of it, from the store alone. */
+function standing(store: ResultStore, runId: string, cells: CellRecord[], config: RunConfig) {
+  const run = store.requireRun(runId)
+  const samples = store.samples(runId)
+  const summary = summarizeRun(run, cells, samples, config.baseline)
+  const progress = new Map<string, CellProgress>()
+  for (const cell of summary.cells) {
+    const attempts = samples.filter((s) => s.cellId === cells.find((c) => c.key === cell.key)?.id).length
+    progress.set(cell.key, { kept: cell.samples, attempts })
+  }
+  const unmet =
+    config.precision === undefined ? undefined : assessPrecision(summary, config.precision / 100).filter((p) => !p.met).map((p) => ({ key: p.key, halfWidth: p.halfWidth }))
+  return { progress, unmet }
+}
+
+/** Seconds a sample of this cell takes: the median of those taken so far, or a guess from the test's duration. */
+function estimateSeconds(taken: number[] | undefined, config: RunConfig): number {
+  return taken && taken.length > 0 ? median(taken) : config.durationS + config.warmupS + 2
+}
+
+/** Build (once) the labs the next round needs, numbered over all of the run's testbeds so a resume reuses names. */
+async function buildLabs(
+  store: ResultStore,
+  runId: string,
+  cells: CellRecord[],
+  round: CellRecord[],
+  config: RunConfig,
+  labs: Map<string, { lab: LabRecord; ownNetns: Set<number> }>,
+  hooks: RunnerHooks,
+): Promise<void> {
+  const all = [...new Map(cells.map((c) => [testbedKey(c), c])).values()]
+  const needed = new Set(round.map((c) => testbedKey(c)))
+  for (const [index, cell] of all.entries()) {
+    const key = testbedKey(cell)
+    if (!needed.has(key) || labs.has(key)) continue
+    hooks.onLab?.(`building ${key}`)
+    const request = labRequest(runId, index, cell, config)
+    await removeStaleLab(request.name)
+    const lab = await createLab(request, getDatapath(cell.datapath), { keep: false })
+    const namespaces = [lab.plan.wireNetns, ...lab.plan.nodes.map((n) => n.netns), ...lab.plan.pods.map((p) => p.netns)]
+    labs.set(key, { lab, ownNetns: await netnsInodes([...new Set(namespaces)]) })
+    store.saveTestbed({ runId, key, datapath: cell.datapath, variant: cell.variant, builtAt: new Date().toISOString(), facts: testbedFacts(lab) })
+    await mkdir(workDirOf(request.name), { recursive: true })
+  }
+}
+
+/** What a lab was built as, stored with the run: underlay, MTUs, implementation, NIC offloads read back per device. */
+function testbedFacts(lab: LabRecord): Record<string, unknown> {
+  return {
+    lab: lab.name,
+    underlay: lab.plan.underlay.kind,
+    underlayMtu: lab.plan.underlay.mtu,
+    podMtu: lab.plan.podMtu,
+    options: lab.plan.options,
+    ...lab.facts,
+    nicOffloads: lab.offloads ?? null,
   }
 }
 
 /** One sample, retried once: a server that lost a race for its port should not cost the cell a sample. */
-async function takeSample(cell: CellRecord, lab: LabRecord, iteration: number, config: RunConfig, port: number): Promise<SampleInput> {
+async function takeSample(cell: CellRecord, testbed: { lab: LabRecord; ownNetns: Set<number> }, iteration: number, config: RunConfig, port: number): Promise<SampleInput> {
+  const { lab, ownNetns } = testbed
   const spec = testSpec(cell, config)
   const [client, server] = endpoints(lab, cell.placement as Placement)
   // Servers' pid files and engine logs live in the lab's own directory, so removing the lab (after success, error,
   // interrupt, or `lab clean` after a kill -9) removes them too.
-  const ctx = { engine: getEngine(cell.engine), spec, client, server, port, workDir: workDirOf(lab.name), pidDir: join(labDir(lab.name), 'pids'), iteration, pinCpu: pinCpu(cell, config) }
+  const ctx = {
+    engine: getEngine(cell.engine),
+    spec,
+    client,
+    server,
+    port,
+    workDir: workDirOf(lab.name),
+    pidDir: join(labDir(lab.name), 'pids'),
+    iteration,
+    pinCpu: pinCpu(cell, config),
+    ownNetns,
+    probe: existsSync(PROBE_PATH),
+  }
   let lastError: unknown
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -129,14 +228,17 @@ async function removeStaleLab(name: string): Promise<void> {
   if (record && !(await ownerAlive(record))) await destroyLab(name)
 }
 
-function labRequest(runId: string, datapath: string, config: RunConfig) {
+/** A lab per testbed, named `<run>-<n>-<datapath>` (cut to the 24 characters a lab name may have). */
+function labRequest(runId: string, index: number, cell: CellRecord, config: RunConfig): LabRequest {
   return {
-    name: `${runId}-${datapath}`.slice(0, 24).replace(/-$/, ''),
+    name: `${runId}-${index + 1}-${cell.datapath}`.slice(0, 24).replace(/-$/, ''),
     nodes: 2,
     podsPerNode: config.placements.includes('intra-node') ? 2 : 1,
     underlayCidr: '192.168.250.0/24',
     podCidr: '10.244.0.0/16',
     underlayMtu: config.mtu,
-    options: config.datapathOptions?.[datapath] ?? {},
+    options: config.datapathOptions?.[cell.datapath] ?? {},
+    underlay: (cell.variant['underlay'] ?? variantDefaults['underlay']) as Underlay,
+    nicOffloads: cell.variant['nic'] ?? variantDefaults['nic'],
   }
 }

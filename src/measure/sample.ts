@@ -13,8 +13,11 @@ import { inNetns } from '../exec/netns.js'
 import { startProcess, type ManagedProcess } from '../exec/processes.js'
 import { interruptedError, isInterrupted, run } from '../exec/run.js'
 import type { PodPlan } from '../lab/topology.js'
-import type { SampleInput } from '../store/db.js'
+import type { SampleConditions, SampleInput } from '../store/db.js'
 import { cpuBetween, loadAverage1m, readCpuTimes } from './cpu.js'
+import { foreignLoad, snapshotProcesses } from './foreign.js'
+import { otherActivities } from './lock.js'
+import { parseProbe, PROBE_PATH, type ProbeReading } from './probe.js'
 import { rateMetrics } from './metrics.js'
 import { isStream, type TestSpec } from './tests.js'
 
@@ -32,6 +35,10 @@ export interface SampleContext {
   /** Server pid files go here (the lab's pids/, which lab removal empties). */
   pidDir: string
   iteration: number
+  /** Inodes of the lab's namespaces: CPU used by processes in them is the sample's, not foreign load. */
+  ownNetns: Set<number>
+  /** Run the reference probe (tools/cnb-probe.c) before and after the sample; off where it was not built. */
+  probe: boolean
 }
 
 export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
@@ -41,21 +48,38 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   const startedAt = new Date().toISOString()
   const servers = await startServers(ctx, ports)
   try {
+    const probeBefore = await runProbe(ctx)
     const load = await loadAverage1m()
+    const processesBefore = await snapshotProcesses()
     const before = await readCpuTimes()
     const t0 = performance.now()
     const commands = ports.map((port) => engine.client(spec, { serverIp: ctx.server.ip, port }, ctx.workDir))
     const outputs = await Promise.all(commands.map((c) => runClient(ctx, c.argv, c.files ?? [])))
     const elapsedS = (performance.now() - t0) / 1000
     const cpu = cpuBetween(before, await readCpuTimes())
+    const foreign = foreignLoad(processesBefore, await snapshotProcesses(), ctx.ownNetns)
+    const probeAfter = await runProbe(ctx)
+    const conditions: SampleConditions = {
+      foreignCpu: { cores: foreign.cores, top: foreign.top },
+      concurrent: (await otherActivities()).map((a) => `${a.what} (pid ${a.pid})`),
+      ...(probeBefore && probeAfter ? { probe: { before: probeBefore, after: probeAfter } } : {}),
+    }
     const argv = pinned(ctx, commands[0]?.argv ?? [])
     const raw = { argv, stdout: outputs.map((o) => o.stdout).join('\n'), stderr: outputs.map((o) => o.stderr).join('\n'), exitCode: Math.max(...outputs.map((o) => o.code)) }
     const result = combineFlows(outputs.map((o) => engine.parse(o, spec)))
-    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, ...cpuMetrics(cpu, result, spec) }
-    return { iteration: ctx.iteration, startedAt, elapsedS, metrics, histogram: result.histogram ? serializeHistogram(result.histogram) : null, error: null, raw }
+    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, foreign_cpu_cores: foreign.cores, ...cpuMetrics(cpu, result, spec) }
+    return { iteration: ctx.iteration, startedAt, elapsedS, metrics, histogram: result.histogram ? serializeHistogram(result.histogram) : null, error: null, raw, conditions }
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
   }
+}
+
+/** The reference probe in the client's namespace, pinned as the sample is; undefined when it is not built. */
+async function runProbe(ctx: SampleContext): Promise<ProbeReading | undefined> {
+  if (!ctx.probe) return undefined
+  if (isInterrupted()) throw interruptedError()
+  const result = await run(inNetns(ctx.client.netns, pinned(ctx, [PROBE_PATH])), { timeoutMs: 10_000 })
+  return parseProbe(result.stdout)
 }
 
 async function startServers(ctx: SampleContext, ports: number[]): Promise<ManagedProcess[]> {

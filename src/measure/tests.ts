@@ -23,11 +23,34 @@ export interface TestSpec {
 
 export const isStream = (kind: TestKind) => kind === 'TCP_STREAM' || kind === 'UDP_STREAM'
 
-/** One cell of a run: what is measured, on which datapath, by which engine. A cell gets N samples. */
+/**
+ * The axes that change the lab a datapath is measured on, beyond the datapath itself: the NIC offload profile of the
+ * nodes' underlay devices (`nic`) and whether node-to-node traffic crosses a router (`underlay: routed`, the two-subnet
+ * lab CrossSubnet needs). Only values that differ from the defaults are present, so a cell measured on the default lab
+ * has an empty variant and the key it always had.
+ */
+export type Variant = Readonly<Record<string, string>>
+
+export const variantDefaults: Variant = { nic: 'full', underlay: 'switched' }
+
+/** `variant` without the axes at their default value, keys sorted: the canonical, stored form. */
+export function canonicalVariant(variant: Variant): Variant {
+  const entries = Object.entries(variant).filter(([k, v]) => variantDefaults[k] !== v)
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)))
+}
+
+/** '' for the default lab, else "[nic=none,underlay=routed]". */
+export function variantTag(variant: Variant): string {
+  const entries = Object.entries(canonicalVariant(variant))
+  return entries.length === 0 ? '' : `[${entries.map(([k, v]) => `${k}=${v}`).join(',')}]`
+}
+
+/** One cell of a run: what is measured, on which datapath and lab variant, by which engine. A cell gets N samples. */
 export interface CellSpec {
-  /** Stable identity within a run: datapath/test/size/parallel/placement. */
+  /** Stable identity within a run: datapath[variant]/test/size/parallel/placement. */
   key: string
   datapath: string
+  variant: Variant
   test: TestKind
   size: number
   parallel: number
@@ -35,6 +58,30 @@ export interface CellSpec {
   engine: string
 }
 
-export function cellKey(c: Omit<CellSpec, 'key' | 'engine'>): string {
-  return `${c.datapath}/${c.test}/${c.size}/${c.parallel}/${c.placement}`
+/** What identifies a cell within a run (stored cells carry test and placement as plain strings). */
+export interface CellShape {
+  datapath: string
+  variant: Variant
+  test: string
+  size: number
+  parallel: number
+  placement: string
+}
+
+export function cellKey(c: CellShape): string {
+  return `${testbedKey(c)}/${c.test}/${c.size}/${c.parallel}/${c.placement}`
+}
+
+/** The lab a cell is measured on: its datapath and variant. Cells with one testbed key share one lab. */
+export function testbedKey(c: Pick<CellSpec, 'datapath' | 'variant'>): string {
+  return `${c.datapath}${variantTag(c.variant)}`
+}
+
+/**
+ * The one rule for "which cell is this cell's baseline": the baseline datapath measured the same way on the same kind
+ * of lab (same test, size, flows, placement and variant: a routed datapath's baseline crosses the same router, a
+ * datapath under a NIC profile is compared with the baseline under that profile).
+ */
+export function baselineKeyOf(c: CellShape, baseline: string): string {
+  return cellKey({ ...c, datapath: baseline })
 }

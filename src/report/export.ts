@@ -34,9 +34,12 @@ export function summaryJson(summary: RunSummary) {
     config: run.config,
     environment: run.environment,
     skipped: run.notes.skipped ?? [],
+    outcome: run.notes.outcome ?? null,
+    testbeds: summary.testbeds.map((t) => ({ key: t.key, datapath: t.datapath, variant: t.variant, builtAt: t.builtAt, facts: t.facts })),
     warnings: [...(run.notes.warnings ?? []), ...summary.warnings],
     cells: summary.cells.map((c) => ({
       datapath: c.datapath,
+      variant: c.variant,
       test: c.test,
       size: c.size,
       parallel: c.parallel,
@@ -46,10 +49,12 @@ export function summaryJson(summary: RunSummary) {
       context: c.context,
       samples: c.samples,
       failed: c.failed,
+      excluded: c.excluded,
+      contended: c.contended,
       metrics: Object.fromEntries(
         Object.entries(c.metrics).map(([name, m]) => [
           name,
-          { unit: m.unit, n: m.n, median: m.median, ci95: m.medianCi95 ?? null, mean: m.mean, meanCi95: m.meanCi95 ?? null, stddev: nullable(m.stddev), overhead: m.overhead ? { value: m.overhead.value, ci95: m.overhead.ci95 ?? null } : null },
+          { unit: m.unit, n: m.n, median: m.median, ci95: m.medianCi95 ?? null, mean: m.mean, meanCi95: m.meanCi95 ?? null, stddev: nullable(m.stddev), overhead: m.overhead ? { value: m.overhead.value, ci95: m.overhead.ci95 ?? null, n: m.overhead.n, method: m.overhead.method } : null },
         ]),
       ),
       latency: c.latency

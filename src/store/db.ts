@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { CnibenchError } from '../errors.js'
+import type { Variant } from '../measure/tests.js'
 import { migrations, APPLICATION_ID } from './schema.js'
 
 export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed'
@@ -33,6 +34,8 @@ export interface RunNotes {
   skipped?: { datapath: string; reason: string }[]
   warnings?: string[]
   resumes?: { at: string; environment: Record<string, unknown> }[]
+  /** How measuring ended: every cell done, or the time budget; with a precision target, the cells short of it. */
+  outcome?: { stoppedBy: string; rounds: number; unmet: { key: string; halfWidth: number }[]; at: string }
 }
 
 export interface CellRecord {
@@ -40,6 +43,8 @@ export interface CellRecord {
   runId: string
   key: string
   datapath: string
+  /** Lab variant (NIC profile, routed underlay); {} for the default lab. */
+  variant: Variant
   test: string
   size: number
   parallel: number
@@ -59,6 +64,28 @@ export interface SampleInput {
   histogram: string | null
   error: string | null
   raw: { argv: string[]; stdout: string; stderr: string; exitCode: number }
+  /** What else happened meanwhile (reference probe, foreign CPU load, concurrent measurements); see SampleConditions. */
+  conditions?: SampleConditions
+}
+
+/** Circumstances of a sample, recorded beside its figures (analysis/dips.ts decides from them what to exclude). */
+export interface SampleConditions {
+  /** The reference probe run just before and just after the sample (see measure/probe.ts). */
+  probe?: { before: Record<string, number>; after: Record<string, number> }
+  /** CPU time of processes that were neither the sample's nor cnibench's, in cores, with the largest users. */
+  foreignCpu?: { cores: number; top: { pid: number; command: string; cores: number }[] }
+  /** Other cnibench activity that overlapped the sample (a run started with --allow-concurrent, `lab exec`). */
+  concurrent?: string[]
+}
+
+/** A lab as a run built it. */
+export interface TestbedRecord {
+  runId: string
+  key: string
+  datapath: string
+  variant: Variant
+  builtAt: string
+  facts: Record<string, unknown>
 }
 
 export interface SampleRecord {
@@ -70,6 +97,7 @@ export interface SampleRecord {
   metrics: Record<string, number>
   histogram: string | null
   error: string | null
+  conditions: SampleConditions
 }
 
 export class ResultStore {
@@ -219,12 +247,12 @@ export class ResultStore {
   /** Insert cells that are not there yet (by key); returns every cell of the run. */
   ensureCells(runId: string, cells: Omit<CellRecord, 'id' | 'runId'>[]): CellRecord[] {
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO cells (run_id, key, datapath, test, size, parallel, placement, engine, engine_version, context_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO cells (run_id, key, datapath, variant_json, test, size, parallel, placement, engine, engine_version, context_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.transaction(() => {
       for (const c of cells) {
-        insert.run(runId, c.key, c.datapath, c.test, c.size, c.parallel, c.placement, c.engine, c.engineVersion, JSON.stringify(c.context))
+        insert.run(runId, c.key, c.datapath, JSON.stringify(c.variant), c.test, c.size, c.parallel, c.placement, c.engine, c.engineVersion, JSON.stringify(c.context))
       }
     })
     return this.cells(runId)
@@ -237,6 +265,7 @@ export class ResultStore {
       runId: r.run_id,
       key: r.key,
       datapath: r.datapath,
+      variant: JSON.parse(r.variant_json) as Variant,
       test: r.test,
       size: r.size,
       parallel: r.parallel,
@@ -251,8 +280,8 @@ export class ResultStore {
   insertSample(cellId: number, s: SampleInput): void {
     this.transaction(() => {
       const result = this.db
-        .prepare('INSERT INTO samples (cell_id, iteration, started_at, elapsed_s, histogram, error) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(cellId, s.iteration, s.startedAt, s.elapsedS, s.histogram, s.error)
+        .prepare('INSERT INTO samples (cell_id, iteration, started_at, elapsed_s, histogram, error, conditions_json) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(cellId, s.iteration, s.startedAt, s.elapsedS, s.histogram, s.error, JSON.stringify(s.conditions ?? {}))
       const sampleId = Number(result.lastInsertRowid)
       const metric = this.db.prepare('INSERT INTO sample_metrics (sample_id, metric, value) VALUES (?, ?, ?)')
       for (const [name, value] of Object.entries(s.metrics)) if (Number.isFinite(value)) metric.run(sampleId, name, value)
@@ -295,6 +324,26 @@ export class ResultStore {
       metrics: bySample.get(r.id) ?? {},
       histogram: r.histogram,
       error: r.error,
+      conditions: JSON.parse(r.conditions_json) as SampleConditions,
+    }))
+  }
+
+  /** Record (or, after a resume rebuilt it, replace) what a lab of the run was built as. */
+  saveTestbed(t: TestbedRecord): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO testbeds (run_id, key, datapath, variant_json, built_at, facts_json) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(t.runId, t.key, t.datapath, JSON.stringify(t.variant), t.builtAt, JSON.stringify(t.facts))
+  }
+
+  testbeds(runId: string): TestbedRecord[] {
+    const rows = this.db.prepare('SELECT * FROM testbeds WHERE run_id = ? ORDER BY key').all(runId) as unknown as TestbedRow[]
+    return rows.map((r) => ({
+      runId: r.run_id,
+      key: r.key,
+      datapath: r.datapath,
+      variant: JSON.parse(r.variant_json) as Variant,
+      builtAt: r.built_at,
+      facts: JSON.parse(r.facts_json) as Record<string, unknown>,
     }))
   }
 
@@ -334,6 +383,7 @@ interface CellRow {
   run_id: string
   key: string
   datapath: string
+  variant_json: string
   test: string
   size: number
   parallel: number
@@ -341,6 +391,15 @@ interface CellRow {
   engine: string
   engine_version: string
   context_json: string
+}
+
+interface TestbedRow {
+  run_id: string
+  key: string
+  datapath: string
+  variant_json: string
+  built_at: string
+  facts_json: string
 }
 
 interface SampleRow {
@@ -351,6 +410,7 @@ interface SampleRow {
   elapsed_s: number
   histogram: string | null
   error: string | null
+  conditions_json: string
 }
 
 function toRun(row: RunRow): RunRecord {

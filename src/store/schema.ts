@@ -73,4 +73,24 @@ export const migrations: readonly string[] = [
   CREATE INDEX samples_by_cell ON samples (cell_id);
   CREATE INDEX cells_by_run ON cells (run_id);
   `,
+  `
+  -- Lab variants (NIC offload profile, routed underlay): {} is the default lab, so older cells keep their meaning.
+  ALTER TABLE cells ADD COLUMN variant_json TEXT NOT NULL DEFAULT '{}';
+
+  -- What else happened while a sample was taken: the reference probe beside it, CPU used by processes that were not
+  -- the sample's, concurrent cnibench activity. The statistics decide from these which samples a dip hit.
+  ALTER TABLE samples ADD COLUMN conditions_json TEXT NOT NULL DEFAULT '{}';
+
+  -- Each lab a run measured on, as it was built: MTUs, implementation, the NIC offloads read back from every node's
+  -- underlay device. Written when the lab is built (again on resume, which rebuilds it).
+  CREATE TABLE testbeds (
+    run_id       TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,              -- datapath[variant], as in cells.key
+    datapath     TEXT NOT NULL,
+    variant_json TEXT NOT NULL,
+    built_at     TEXT NOT NULL,
+    facts_json   TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  );
+  `,
 ]

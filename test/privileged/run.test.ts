@@ -47,7 +47,7 @@ describe('cnibench run', () => {
       'calico-bgp/TCP_RR/1024', 'calico-bgp/TCP_STREAM/10240', 'host/TCP_RR/1024', 'host/TCP_STREAM/10240',
     ])
     for (const cell of json.cells) {
-      expect(cell.samples).toBe(2)
+      expect(cell.samples).toBeGreaterThanOrEqual(2) // more where a disturbed sample was re-taken
       const headline = cell.test === 'TCP_STREAM' ? 'throughput_bps' : 'transactions_per_s'
       expect(cell.metrics[headline]?.median).toBeGreaterThan(0)
       expect(cell.metrics[headline]?.ci95).toHaveLength(2)
@@ -65,12 +65,13 @@ describe('cnibench run', () => {
     const store = ResultStore.open(db)
     try {
       const samples = store.samples(json.runId)
-      expect(samples).toHaveLength(8)
+      expect(samples.length).toBeGreaterThanOrEqual(8)
       for (const s of samples) {
         expect(s.error).toBeNull()
         expect(store.rawOutput(s.id)?.stdout.length).toBeGreaterThan(0)
       }
-      expect(samples.filter((s) => s.histogram !== null)).toHaveLength(4) // the TCP_RR samples
+      const rrCells = new Set(store.cells(json.runId).filter((c) => c.test === 'TCP_RR').map((c) => c.id))
+      expect(samples.filter((s) => s.histogram !== null).length).toBe(samples.filter((s) => rrCells.has(s.cellId)).length)
     } finally {
       store.close()
     }
@@ -101,12 +102,13 @@ describe('cnibench run', () => {
     expect(resumed.code, resumed.stderr).toBe(0)
     const json = JSON.parse(resumed.stdout) as RunJson
     expect(json.status).toBe('complete')
-    expect(json.cells.every((c) => c.samples === 3)).toBe(true)
+    // Every cell keeps its 3 samples; a sample the disturbance rule excluded was re-taken, so there may be more.
+    expect(json.cells.every((c) => c.samples >= 3)).toBe(true)
     const store = ResultStore.open(db)
     try {
       const samples = store.samples(runId)
-      expect(samples).toHaveLength(12)
-      expect(new Set(samples.map((s) => `${s.cellId}#${s.iteration}`)).size).toBe(12)
+      expect(samples.length).toBeGreaterThanOrEqual(12)
+      expect(new Set(samples.map((s) => `${s.cellId}#${s.iteration}`)).size).toBe(samples.length)
       expect(store.getRun(runId)?.notes.resumes).toHaveLength(1)
     } finally {
       store.close()

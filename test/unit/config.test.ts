@@ -1,7 +1,7 @@
 /** The run matrix: YAML validation with positions, flag checks, planning and the interleaved schedule. */
 import { describe, expect, it } from 'vitest'
 import { defaultConfig, mergeConfig, parseConfig } from '../../src/measure/config.js'
-import { planRun, schedule, sizesFor } from '../../src/measure/plan.js'
+import { nextRound, planRun, shuffleRound, sizesFor } from '../../src/measure/plan.js'
 import { engines } from '../../src/engines/index.js'
 
 describe('config file', () => {
@@ -51,24 +51,38 @@ describe('planning', () => {
     expect(sizesFor('UDP_STREAM', { sizes: 'auto' })).toEqual([10240])
     expect(sizesFor('TCP_CRR', { sizes: [512, 10240] })).toEqual([512, 10240])
   })
-  it('schedules rounds that each visit every cell once, shuffled reproducibly', () => {
+  it('shuffles each round reproducibly, differently from round to round', () => {
     const keys = ['a', 'b', 'c', 'd', 'e']
-    const order = schedule(keys, 3, 11)
-    expect(order).toHaveLength(15)
-    for (let round = 1; round <= 3; round++) expect(order.filter((o) => o.iteration === round).map((o) => o.key).sort()).toEqual(keys)
-    expect(schedule(keys, 3, 11)).toEqual(order)
-    expect(order.slice(0, 5).map((o) => o.key)).not.toEqual(order.slice(5, 10).map((o) => o.key))
+    const first = shuffleRound(keys, 11, 1)
+    expect([...first].sort()).toEqual(keys)
+    expect(shuffleRound(keys, 11, 1)).toEqual(first)
+    expect([1, 2, 3, 4].map((r) => shuffleRound(keys, 11, r).join(''))).not.toEqual(Array(4).fill(first.join('')))
   })
 })
 
-describe('bundled configs', () => {
-  it('every file in configs/ is valid', async () => {
-    const { readdirSync } = await import('node:fs')
-    const { join } = await import('node:path')
-    const { packageRoot } = await import('../../src/system/paths.js')
-    const { loadConfigFile } = await import('../../src/measure/config.js')
-    const files = readdirSync(join(packageRoot, 'configs')).filter((f) => f.endsWith('.yaml'))
-    expect(files.length).toBeGreaterThan(0)
-    for (const f of files) expect(() => loadConfigFile(join(packageRoot, 'configs', f)), f).not.toThrow()
+describe('rounds', () => {
+  const cell = (datapath: string, test = 'TCP_RR') => {
+    const shape = { datapath, variant: {}, test, size: 1024, parallel: 1, placement: 'inter-node' }
+    return { ...shape, key: `${datapath}/${test}/1024/1/inter-node` }
+  }
+  const cells = [cell('host'), cell('calico-bgp'), cell('flannel-vxlan')]
+  const progress = (entries: [string, number, number][]) => new Map(entries.map(([d, kept, attempts]) => [`${d}/TCP_RR/1024/1/inter-node`, { kept, attempts }]))
+  const base = { cells, baseline: 'host', minSamples: 3, maxSamples: 6 }
+
+  it('visits every cell until each keeps the minimum, then stops', () => {
+    expect(nextRound({ ...base, progress: new Map() })).toHaveLength(3)
+    expect(nextRound({ ...base, progress: progress([['host', 3, 3], ['calico-bgp', 3, 3], ['flannel-vxlan', 3, 3]]) })).toEqual([])
+  })
+  it('re-takes a cell whose sample a disturbance excluded, with its baseline, up to as many re-takes as the minimum', () => {
+    const round = nextRound({ ...base, progress: progress([['host', 3, 3], ['calico-bgp', 2, 3], ['flannel-vxlan', 3, 3]]) })
+    expect(round.sort()).toEqual(['calico-bgp/TCP_RR/1024/1/inter-node', 'host/TCP_RR/1024/1/inter-node'])
+    expect(nextRound({ ...base, progress: progress([['host', 3, 3], ['calico-bgp', 2, 6], ['flannel-vxlan', 3, 3]]) })).toEqual([])
+  })
+  it('keeps measuring what is short of the precision target, up to the sample cap', () => {
+    const done = progress([['host', 3, 3], ['calico-bgp', 3, 3], ['flannel-vxlan', 3, 3]])
+    const unmet = new Set(['flannel-vxlan/TCP_RR/1024/1/inter-node'])
+    expect(nextRound({ ...base, progress: done, unmet }).sort()).toEqual(['flannel-vxlan/TCP_RR/1024/1/inter-node', 'host/TCP_RR/1024/1/inter-node'])
+    const capped = progress([['host', 6, 6], ['calico-bgp', 3, 3], ['flannel-vxlan', 6, 6]])
+    expect(nextRound({ ...base, progress: capped, unmet })).toEqual([])
   })
 })

@@ -11,7 +11,7 @@ const tempDb = () => join(mkdtempSync(join(tmpdir(), 'cnibench-store-')), 'resul
 
 function newRun(store: ResultStore, id: string) {
   store.createRun({ id, createdAt: '2026-11-24T00:00:00Z', status: 'running', kind: 'lab', label: null, cnibenchVersion: '0', config: { seed: 1 }, environment: { kernel: 'k' }, owner: null, notes: {} })
-  return store.ensureCells(id, [{ key: 'host/TCP_RR/1024/1/inter-node', datapath: 'host', test: 'TCP_RR', size: 1024, parallel: 1, placement: 'inter-node', engine: 'sockperf', engineVersion: '3.7', context: {} }])
+  return store.ensureCells(id, [{ key: 'host/TCP_RR/1024/1/inter-node', datapath: 'host', variant: {}, test: 'TCP_RR', size: 1024, parallel: 1, placement: 'inter-node', engine: 'sockperf', engineVersion: '3.7', context: {} }])
 }
 
 describe('results store', () => {

@@ -32,8 +32,10 @@ export function registerCompare(program: Command): void {
         for (const other of others) {
           print(`${other.run.id} against ${reference.run.id}  (relative change, ± half the 95% CI)`)
           const rows = comparisons.filter((c) => c.other === other.run.id)
-          print(table(['datapath', 'test', 'size', 'rate', 'p50', 'p99', 'CPU/unit'], rows.map((c) => [
-            c.datapath, c.test, String(c.size), change(c.rate), change(c.latencyP50), change(c.latencyP99), change(c.cpu)])))
+          print(table(['datapath', 'test', 'size', 'rate', 'p50', 'p99', 'CPU/unit', 'measured differently'], rows.map((c) => [
+            c.datapath, c.test, String(c.size), change(c.rate), change(c.latencyP50), change(c.latencyP99), change(c.cpu), c.differences.join('; ') || '—'])))
+          const unlike = rows.filter((c) => c.differences.length > 0)
+          if (unlike.length > 0) print(`note: ${unlike.length} of ${rows.length} cells were measured differently in the two runs; their change includes that difference`)
           print()
           for (const line of sentences(rows)) print(line)
           print()

@@ -8,7 +8,9 @@ import { cleanLeftovers, createLab, destroyLab, labScript, listLabRecords, requi
 import { formatPath, tracePath } from '../../lab/path.js'
 import { inspectLab } from '../../lab/inspect.js'
 import { labView, type LabRecord } from '../../lab/state.js'
-import { planLab, type LabRequest } from '../../lab/topology.js'
+import { nicProfiles, parseNicProfile } from '../../lab/offloads.js'
+import { registerActivity, removeStaleMeasurementFiles } from '../../measure/lock.js'
+import { planLab, underlays, type LabRequest, type Underlay } from '../../lab/topology.js'
 import { probeHost, requireRoot } from '../../system/doctor.js'
 import { resolveOptions } from '../../lab/datapath.js'
 import { intOption, labDefaults } from '../options.js'
@@ -37,6 +39,8 @@ interface UpOptions {
   dryRun?: boolean
   opt: string[]
   bgp?: string
+  underlay?: string
+  nicOffloads?: string
 }
 
 function registerUp(lab: Command): void {
@@ -52,6 +56,8 @@ function registerUp(lab: Command): void {
     .option('--pod-cidr <cidr>', 'cluster pod network; each node gets a /24', labDefaults.podCidr)
     .option('--opt <key=value>', 'a datapath option (repeatable; see `cnibench datapaths`)', collectOption, [])
     .option('--bgp <mode>', 'calico-bgp: full-mesh or route-reflector (same as --opt bgp=MODE)')
+    .option('--underlay <kind>', 'switched (one subnet) or routed (two subnets behind a router); default: what the datapath needs')
+    .option('--nic-offloads <profile>', `offloads of every node's eth0: ${Object.keys(nicProfiles).join(', ')}, or custom:feature=on|off,... (default full)`)
     .option('--dry-run', 'print the commands that would build the lab, change nothing')
     .option('--json', 'print the lab as JSON')
     .action(async (opts: UpOptions) => {
@@ -64,6 +70,8 @@ function registerUp(lab: Command): void {
         podCidr: opts.podCidr,
         underlayMtu: opts.mtu,
         options: parseOptions(opts.opt, opts.bgp),
+        ...(opts.underlay ? { underlay: parseUnderlay(opts.underlay) } : {}),
+        ...(opts.nicOffloads ? { nicOffloads: parseNicProfile(opts.nicOffloads).name } : {}),
       }
       if (opts.dryRun) {
         const options = resolveOptions(datapath, request.options ?? {}, await probeHost())
@@ -86,8 +94,13 @@ function registerExec(lab: Command): void {
     .action(async (name: string, target: string, command: string[]) => {
       requireRoot('cnibench lab exec')
       const record = await requireLab(name)
-      const code = await runInherited(inNetns(netnsOf(record, target), command))
-      process.exitCode = code
+      // Registered while it runs, so a measurement run records that this traffic shared the machine with its samples.
+      const unregister = await registerActivity(`lab exec ${name} ${target} -- ${command.join(' ')}`)
+      try {
+        process.exitCode = await runInherited(inNetns(netnsOf(record, target), command))
+      } finally {
+        await unregister()
+      }
     })
 }
 
@@ -172,11 +185,11 @@ function registerClean(lab: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       requireRoot('cnibench lab clean')
-      const report = await cleanLeftovers()
+      const report = { ...(await cleanLeftovers()), files: await removeStaleMeasurementFiles() }
       if (opts.json) return printJson(report)
-      if (report.labs.length + report.namespaces.length === 0) return print('nothing to clean')
+      if (report.labs.length + report.namespaces.length + report.files === 0) return print('nothing to clean')
       print(`removed ${report.labs.length} lab(s) [${report.labs.join(', ')}], ${report.namespaces.length} namespace(s), ` +
-        `${report.processes} process(es)`)
+        `${report.processes} process(es), ${report.files} stale lock/activity file(s)`)
     })
 }
 
@@ -184,6 +197,8 @@ function printLab(record: LabRecord): void {
   const { plan } = record
   print(`lab ${record.name} is up: ${record.datapath}, ${plan.nodes.length} nodes, ${plan.pods.length} pods, ` +
     `underlay MTU ${plan.underlay.mtu}, pod MTU ${plan.podMtu} (${record.facts.implementation})`)
+  if (plan.underlay.kind === 'routed') print(`nodes in ${plan.underlay.subnets.map((s) => s.cidr).join(' and ')}, joined by a router`)
+  print(`NIC offloads of every node's eth0: ${plan.nicOffloads.name}${nicSummary(record)}`)
   print()
   print(table(['pod', 'node', 'ip', 'netns'], plan.pods.map((p) => [p.name, p.node, p.ip, p.netns])))
   const [a, b] = [plan.pods[0], plan.pods.find((p) => p.node !== plan.pods[0]?.node)]
@@ -195,6 +210,18 @@ function printLab(record: LabRecord): void {
     print(`  cnibench lab exec ${record.name} ${a.name} -- iperf3 -c ${b.ip} -t 5`)
     print(`  cnibench lab down ${record.name}`)
   }
+}
+
+/** What the profile turned off (and anything it could not), in one parenthesis. */
+function nicSummary(record: LabRecord): string {
+  const changed = Object.entries(record.plan.nicOffloads.features).map(([f, state]) => `${f} ${state}`)
+  const failed = record.offloads?.notApplied ?? []
+  return changed.length + failed.length === 0 ? '' : ` (${[...changed, ...failed.map((f) => `NOT APPLIED: ${f}`)].join(', ')})`
+}
+
+function parseUnderlay(value: string): Underlay {
+  if ((underlays as readonly string[]).includes(value)) return value as Underlay
+  throw new CnibenchError('E_USAGE', `--underlay ${value} is not an underlay`, { hint: `choose one of: ${underlays.join(', ')}` })
 }
 
 function collectOption(value: string, previous: string[]): string[] {

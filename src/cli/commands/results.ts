@@ -1,6 +1,7 @@
 /** `cnibench results list|show|export`: read stored runs; nothing here measures anything. */
 import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
+import { assessPrecision } from '../../analysis/precision.js'
 import { summarizeRun } from '../../analysis/summary.js'
 import { CnibenchError } from '../../errors.js'
 import { isOurs } from '../../exec/processes.js'
@@ -76,7 +77,7 @@ export function loadRunData(store: ResultStore, runId: string): ExportData {
   const cells = store.cells(run.id)
   const samples = store.samples(run.id)
   const baseline = (run.config as Partial<RunConfig>).baseline ?? 'host'
-  return { summary: summarizeRun(run, cells, samples, baseline), cells, samples }
+  return { summary: summarizeRun(run, cells, samples, baseline, store.testbeds(run.id)), cells, samples }
 }
 
 export function printRunSummary(data: ExportData): void {
@@ -84,8 +85,22 @@ export function printRunSummary(data: ExportData): void {
   print(`run ${run.id} (${run.status}) ${run.createdAt.slice(0, 19).replace('T', ' ')} — ${machineOf(run)}, kernel ${String(run.environment['kernel'])}`)
   print()
   print(renderTable(data.summary))
+  const line = outcomeLine(data.summary)
+  if (line) print(line)
   for (const s of run.notes.skipped ?? []) print(`not measured: ${s.datapath}: ${s.reason}`)
   for (const w of [...(run.notes.warnings ?? []), ...data.summary.warnings]) print(`note: ${w}`)
+}
+
+/** With a precision target: which overheads reached it, and why measuring stopped. */
+function outcomeLine(summary: ExportData['summary']): string | undefined {
+  const target = (summary.run.config as Partial<RunConfig>).precision
+  if (target === undefined) return undefined
+  const cells = assessPrecision(summary, target / 100)
+  const short = cells.filter((c) => !c.met)
+  const stoppedBy = summary.run.notes.outcome?.stoppedBy
+  if (short.length === 0) return `precision target ±${target}%: met by all ${cells.length} overheads`
+  const list = short.map((c) => `${c.key.split('/').slice(0, 2).join(' ')} ±${(c.halfWidth * 100).toFixed(1)}`).join(', ')
+  return `precision target ±${target}%: met by ${cells.length - short.length} of ${cells.length} overheads${stoppedBy === 'time-budget' ? ' before the time budget ran out' : ''}; not met: ${list}`
 }
 
 /** A 'running' run whose process is gone was interrupted (kill -9, power loss): say so. */

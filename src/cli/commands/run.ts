@@ -11,10 +11,13 @@ import { chooseEngine, engineAvailability, getEngine } from '../../engines/index
 import { getDatapath } from '../../lab/datapaths/index.js'
 import { factsOf, resolveOptions } from '../../lab/datapath.js'
 import { currentOwner } from '../../lab/state.js'
-import { checkFlag, loadConfigFile, mergeConfig, type RunConfig } from '../../measure/config.js'
+import { defaultDisturbanceRule } from '../../analysis/disturbances.js'
+import { checkFlag, loadConfigFile, mergeConfig, parseDuration, type RunConfig } from '../../measure/config.js'
+import { acquireMeasurementLock, registerActivity } from '../../measure/lock.js'
 import { planRun } from '../../measure/plan.js'
 import { measureRun, newRunId, pinCpu } from '../../measure/runner.js'
 import { testKinds, type TestKind } from '../../measure/tests.js'
+import { nicProfiles, splitNicProfiles } from '../../lab/offloads.js'
 import { exporters } from '../../report/export.js'
 import { availabilityOf, probeHost, requireRoot } from '../../system/doctor.js'
 import { fingerprint } from '../../system/environment.js'
@@ -33,10 +36,16 @@ interface RunOptions {
   duration?: number
   warmup?: number
   samples?: number
+  maxSamples?: number
+  precision?: string
+  maxTime?: string
+  wait?: boolean
+  allowConcurrent?: boolean
   parallel?: string[]
   placement?: string[]
   baseline?: string
   mtu?: number
+  nicOffloads?: string[]
   pin?: string
   seed?: number
   label?: string
@@ -56,11 +65,17 @@ export function registerRun(program: Command): void {
     .option('--sizes <list>', 'message sizes in bytes for every test (default auto: streams 10240, request/response 1024; the seed used 512,1024,10240)', listOption)
     .option('--duration <s>', 'measured seconds per sample (default 1)', intOption)
     .option('--warmup <s>', 'seconds of traffic before measuring, excluded (default 1)', intOption)
-    .option('--samples <n>', 'samples per cell, taken in interleaved rounds (default 5)', intOption)
+    .option('--samples <n>', 'least samples per cell, taken in interleaved rounds (default 5)', intOption)
+    .option('--precision <points>', 'add rounds until every overhead\'s 95% CI is within ±points (e.g. 5), or --max-time runs out')
+    .option('--max-time <duration>', 'time budget for measuring, e.g. 15m (default: none; the main job\'s is set in its config)')
+    .option('--max-samples <n>', 'most samples a cell takes while chasing --precision (default 30)', intOption)
+    .option('--no-wait', 'if another measurement is running on this machine, refuse instead of waiting for it')
+    .option('--allow-concurrent', 'measure even while another measurement runs (every sample is marked as contended)')
     .option('--parallel <list>', 'concurrent flows, e.g. 1,4 (default 1)', listOption)
     .option('--placement <list>', 'inter-node and/or intra-node (default inter-node)', listOption)
     .option('--baseline <datapath>', 'datapath every overhead is measured against (default host)')
     .option('--mtu <bytes>', 'underlay MTU of the labs (default 1500)', intOption)
+    .option('--nic-offloads <list>', `NIC offload profiles of the nodes' eth0, each measured: ${Object.keys(nicProfiles).join(', ')}, custom:feature=on|off,... (default full)`, splitNicProfiles)
     .option('--pin <mode>', 'auto: single-flow tests run client and server on one CPU; none (default auto)')
     .option('--seed <n>', 'seed for the interleaving order and the bootstrap', intOption)
     .option('--label <text>', 'a note stored with the run (e.g. "bare metal, rack 3")')
@@ -76,9 +91,20 @@ export function registerRun(program: Command): void {
 async function runCommand(opts: RunOptions): Promise<void> {
   requireRoot('cnibench run')
   const store = openStore(opts.db)
+  const progress = createProgress()
+  const lock = await acquireMeasurementLock(opts.resume ? `run ${opts.resume} (resumed)` : 'run', {
+    wait: opts.wait !== false,
+    allowConcurrent: opts.allowConcurrent === true,
+    onWait: (holder) => progress.note(`waiting for another measurement to finish: ${holder.what} (pid ${holder.pid}, since ${holder.since}); --no-wait to refuse instead`),
+  })
+  const unregister = await registerActivity('cnibench run')
+  const stopWatchingLock = onInterrupt(async () => {
+    await unregister()
+    await lock.release()
+  })
   try {
-    const { runId, config } = opts.resume ? await prepareResume(store, opts.resume) : await prepareNewRun(store, opts)
-    const progress = createProgress()
+    const { runId, config } = opts.resume ? await prepareResume(store, opts.resume) : await prepareNewRun(store, opts, lock.contendedWith !== undefined)
+    if (lock.contendedWith) progress.note(`measuring alongside ${lock.contendedWith.what} (pid ${lock.contendedWith.pid}): every sample is marked as contended`)
     progress.note(`run ${runId}: results go to ${store.path} as they are taken`)
     const stopWatching = onInterrupt(() => {
       store.updateRun(runId, { status: 'interrupted' })
@@ -86,8 +112,10 @@ async function runCommand(opts: RunOptions): Promise<void> {
       process.stderr.write(`cnibench: run ${runId} interrupted; what was measured is stored; continue with \`cnibench run --resume ${runId}\`\n`)
     })
     try {
-      await measureRun(store, runId, config, { onLab: (m) => progress.note(m), onSample: (p) => progress.sample(p) })
-      store.updateRun(runId, { status: 'complete', finishedAt: new Date().toISOString() })
+      const deadline = config.maxTimeS === undefined ? undefined : Date.now() + config.maxTimeS * 1000
+      const outcome = await measureRun(store, runId, config, { onLab: (m) => progress.note(m), onSample: (p) => progress.sample(p), onRound: (m) => progress.note(m) }, deadline)
+      const run = store.requireRun(runId)
+      store.updateRun(runId, { status: 'complete', finishedAt: new Date().toISOString(), notes: { ...run.notes, outcome: { ...outcome, at: new Date().toISOString() } } })
     } catch (error) {
       // An interrupt makes the work in flight fail too; that run was interrupted (and resumable), not failed.
       store.updateRun(runId, { status: isInterrupted() ? 'interrupted' : 'failed' })
@@ -106,12 +134,17 @@ async function runCommand(opts: RunOptions): Promise<void> {
       process.stderr.write(`cnibench: report written to ${path}\n`)
     }
   } finally {
+    stopWatchingLock()
+    await unregister()
+    await lock.release()
     store.close()
   }
 }
 
-async function prepareNewRun(store: ResultStore, opts: RunOptions): Promise<{ runId: string; config: RunConfig }> {
+async function prepareNewRun(store: ResultStore, opts: RunOptions, contended: boolean): Promise<{ runId: string; config: RunConfig }> {
   const config = mergeConfig(opts.config ? loadConfigFile(opts.config) : {}, flagsToConfig(opts))
+  // The rule is stored with the run, so the run is always read the way it was measured.
+  config.disturbances = { ...defaultDisturbanceRule, excludeForeignLoad: !contended }
   const host = await probeHost()
   const isAvailable = (e: Parameters<typeof engineAvailability>[0]) => engineAvailability(e, host, version).available
   const plan = planRun(config, {
@@ -192,8 +225,12 @@ function flagsToConfig(opts: RunOptions): Partial<RunConfig> {
     durationS: opts.duration,
     warmupS: opts.warmup,
     samples: opts.samples,
+    maxSamples: opts.maxSamples,
+    precision: opts.precision === undefined ? undefined : Number(opts.precision.replace(/%$/, '')),
+    maxTimeS: opts.maxTime === undefined ? undefined : parseDuration(opts.maxTime, '--max-time'),
     baseline: opts.baseline,
     mtu: opts.mtu,
+    nicOffloads: opts.nicOffloads,
     pin: opts.pin as RunConfig['pin'] | undefined,
     seed: opts.seed,
     label: opts.label,
@@ -204,7 +241,10 @@ function flagsToConfig(opts: RunOptions): Partial<RunConfig> {
     ['duration', config.durationS, '--duration'],
     ['warmup', config.warmupS, '--warmup'],
     ['samples', config.samples, '--samples'],
+    ['max-samples', config.maxSamples, '--max-samples'],
+    ['precision', config.precision, '--precision'],
     ['mtu', config.mtu, '--mtu'],
+    ['nic-offloads', config.nicOffloads, '--nic-offloads'],
     ['pin', config.pin, '--pin'],
   ]
   for (const [key, value, flag] of checks) if (value !== undefined) checkFlag(key as never, value, flag)
