@@ -17,6 +17,6 @@ for src in bpf/*.c; do
 done
 for src in tools/*.c; do
   bin="dist/bin/$(basename "${src%.c}")"
-  newer "$src" "$bin" && clang -O2 -Wall -Werror -o "$bin" "$src" -lm
+  newer "$src" "$bin" && clang -O2 -Wall -Werror -pthread -o "$bin" "$src" -lm
 done
 exit 0

@@ -43,6 +43,11 @@ export interface Engine {
   rank(test: TestKind): number | undefined
   /** True when one client drives `parallel` flows itself (iperf3 -P); otherwise the runner starts N pairs. */
   nativeParallel: boolean
+  /**
+   * True when one server serves many samples (cnb-perf): the runner starts it once per lab and server pod, and every
+   * sample's clients (all flows) connect to its one port. Otherwise a server is started and stopped per sample.
+   */
+  longLived?: boolean
   /** What the engine says about warm-up, shown in docs and stored per cell. */
   warmup: string
   server(spec: TestSpec, at: Endpoint): string[] | undefined

@@ -16,15 +16,16 @@ interface Iperf3Json {
 export const iperf3: Engine = {
   name: 'iperf3',
   requires: { tool: 'iperf3' },
-  rank: (test) => (test === 'TCP_STREAM' || test === 'UDP_STREAM' ? 0 : undefined),
+  rank: (test) => (test === 'TCP_STREAM' || test === 'UDP_STREAM' ? 1 : undefined),
   nativeParallel: true,
   warmup: 'iperf3 --omit: warm-up seconds are sent and excluded',
   listensOn: () => 'tcp',
   server: (_spec, at) => ['iperf3', '-s', '-1', '-B', at.serverIp, '-p', String(at.port)],
   client(spec, at) {
-    const argv = ['iperf3', '-c', at.serverIp, '-p', String(at.port), '-t', String(spec.durationS), '-O', String(spec.warmupS)]
+    const argv = ['iperf3', '-c', at.serverIp, '-p', String(at.port), '-t', String(Math.ceil(spec.durationS)), '-O', String(Math.ceil(spec.warmupS))]
     argv.push('-l', String(spec.size), '-P', String(spec.parallel), '-J')
-    if (spec.kind === 'UDP_STREAM') argv.push('-u', '-b', '0') // unlimited: as fast as the path takes, like netperf
+    // Unlimited unless paced: as fast as the path takes, like netperf.
+    if (spec.kind === 'UDP_STREAM') argv.push('-u', '-b', String(spec.udpRateBps ?? 0))
     return { argv }
   },
   parse(out, spec) {

@@ -1,6 +1,6 @@
 /**
- * netperf, where installed (it is not in Debian main): the seed's own tool, used for TCP_CRR in preference to
- * cnb-crr and as a fallback for the other tests. Omni output with `-k` selectors: key=value lines, machine-readable.
+ * netperf, where installed (it is not in Debian main): the seed's own tool, selectable per test (`--engine
+ * TCP_CRR=netperf`) and the reference cnb-perf is held against (bench/engines.ts). Omni output with `-k` selectors: key=value lines, machine-readable.
  * Latency percentiles need a netperf built with --enable-histogram (k8s-netperf's build has it); otherwise they
  * print as -1 and are left out. netperf has no warm-up: its figures include the first moments of the test.
  */
@@ -15,7 +15,7 @@ export const NETPERF_SELECTORS = [
 export const netperf: Engine = {
   name: 'netperf',
   requires: { tool: 'netperf' },
-  rank: (test) => (test === 'TCP_CRR' ? 0 : 1),
+  rank: () => 2,
   nativeParallel: false,
   warmup: 'none: netperf has no warm-up phase',
   listensOn: () => 'tcp',
@@ -23,7 +23,7 @@ export const netperf: Engine = {
   client(spec, at) {
     const testArgs = spec.kind.endsWith('STREAM') ? ['-m', String(spec.size)] : ['-r', `${spec.size},${spec.size}`]
     return {
-      argv: ['netperf', '-H', at.serverIp, '-p', String(at.port), '-l', String(spec.durationS), '-t', spec.kind, '--', ...testArgs, '-k', NETPERF_SELECTORS],
+      argv: ['netperf', '-H', at.serverIp, '-p', String(at.port), '-l', String(Math.ceil(spec.durationS)), '-t', spec.kind, '--', ...testArgs, '-k', NETPERF_SELECTORS],
     }
   },
   parse(out, spec) {

@@ -15,7 +15,7 @@ const SOCKPERF_WARMUP_S = 0.4
 export const sockperf: Engine = {
   name: 'sockperf',
   requires: { tool: 'sockperf' },
-  rank: (test) => (test === 'TCP_RR' || test === 'UDP_RR' ? 0 : undefined),
+  rank: (test) => (test === 'TCP_RR' || test === 'UDP_RR' ? 1 : undefined),
   nativeParallel: false,
   warmup: 'sockperf discards its first 400 ms; cnibench drops log rows within the rest of the warm-up',
   listensOn: (test) => (test === 'TCP_RR' ? 'tcp' : 'udp'),
@@ -23,7 +23,7 @@ export const sockperf: Engine = {
   client(spec, at, workDir) {
     const log = join(workDir, `sockperf-${at.port}.csv`)
     const argv = ['sockperf', 'ping-pong', '-i', at.serverIp, '-p', String(at.port), ...(spec.kind === 'TCP_RR' ? ['--tcp'] : [])]
-    argv.push('-m', String(spec.size), '-t', String(spec.durationS + spec.warmupS), '--full-rtt', '--full-log', log)
+    argv.push('-m', String(spec.size), '-t', String(Math.ceil(spec.durationS + spec.warmupS)), '--full-rtt', '--full-log', log)
     return { argv, files: [log] }
   },
   parse(out, spec) {

@@ -1,16 +1,14 @@
 /**
- * One sample of one cell: start the engine's server(s) in the server pod, wait until they listen, read /proc/stat,
- * run the client(s) in the client pod, read /proc/stat again, stop the servers, parse. Everything runs inside the
- * lab's namespaces; the servers are started with pid files in the run directory so an interrupt can stop them.
+ * One sample of one cell: make sure the engine's server listens in the server pod (a fresh one, or the run's
+ * long-lived one), run the reference probe, read /proc/stat and every process's CPU time, run the client(s) in the
+ * client pod, read both again, probe again, stop per-sample servers, parse. Everything runs inside the lab's
+ * namespaces; servers are started with pid files in the lab's directory so an interrupt can stop them.
  */
 import { readFile, rm } from 'node:fs/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { mergeHistograms, histogramMean, histogramQuantile, serializeHistogram } from '../analysis/histogram.js'
 import { median } from '../analysis/stats.js'
 import type { ClientOutput, Engine, EngineResult } from '../engines/engine.js'
-import { CnibenchError } from '../errors.js'
 import { inNetns } from '../exec/netns.js'
-import { startProcess, type ManagedProcess } from '../exec/processes.js'
 import { interruptedError, isInterrupted, run } from '../exec/run.js'
 import type { PodPlan } from '../lab/topology.js'
 import type { SampleConditions, SampleInput } from '../store/db.js'
@@ -18,6 +16,7 @@ import { cpuBetween, loadAverage1m, readCpuTimes } from './cpu.js'
 import { foreignLoad, snapshotProcesses } from './foreign.js'
 import { otherActivities } from './lock.js'
 import { parseProbe, PROBE_PATH, type ProbeReading } from './probe.js'
+import { startServers, type ServerPool } from './servers.js'
 import { rateMetrics } from './metrics.js'
 import { isStream, type TestSpec } from './tests.js'
 
@@ -39,14 +38,19 @@ export interface SampleContext {
   ownNetns: Set<number>
   /** Run the reference probe (tools/cnb-probe.c) before and after the sample; off where it was not built. */
   probe: boolean
+  /** Long-lived engine servers of the run (cnb-perf), kept across samples. */
+  servers: ServerPool
 }
 
 export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   const { engine, spec } = ctx
   const flows = engine.nativeParallel ? 1 : spec.parallel
-  const ports = Array.from({ length: flows }, (_, i) => ctx.port + i)
   const startedAt = new Date().toISOString()
-  const servers = await startServers(ctx, ports)
+  const request = { engine, spec, server: ctx.server, pidDir: ctx.pidDir, pin: (argv: string[]) => pinned(ctx, argv) }
+  // A long-lived server takes every flow on its one port; otherwise each flow gets its own server and port.
+  const longLivedPort = engine.longLived ? await ctx.servers.ensure(request) : undefined
+  const ports = Array.from({ length: flows }, (_, i) => longLivedPort ?? ctx.port + i)
+  const servers = longLivedPort === undefined ? await startServers(request, ports) : []
   try {
     const probeBefore = await runProbe(ctx)
     const load = await loadAverage1m()
@@ -80,48 +84,6 @@ async function runProbe(ctx: SampleContext): Promise<ProbeReading | undefined> {
   if (isInterrupted()) throw interruptedError()
   const result = await run(inNetns(ctx.client.netns, pinned(ctx, [PROBE_PATH])), { timeoutMs: 10_000 })
   return parseProbe(result.stdout)
-}
-
-async function startServers(ctx: SampleContext, ports: number[]): Promise<ManagedProcess[]> {
-  const servers: ManagedProcess[] = []
-  try {
-    for (const port of ports) {
-      const argv = ctx.engine.server(ctx.spec, { serverIp: ctx.server.ip, port })
-      if (!argv) continue
-      const server = await startProcess({
-        argv: inNetns(ctx.server.netns, pinned(ctx, argv)),
-        label: `${ctx.engine.name}-server-${port}`,
-        pidDir: ctx.pidDir,
-        capture: true,
-      })
-      servers.push(server)
-      await waitListening(server, port, ctx.engine.listensOn(ctx.spec.kind))
-    }
-    return servers
-  } catch (error) {
-    await Promise.all(servers.map((s) => s.stop()))
-    throw error
-  }
-}
-
-/**
- * Wait until `server` has a socket on `port`, read from /proc/PID/net/{tcp,udp}: that file shows the sockets of the
- * namespace the process is in, so it is exact and needs no tool. (Before `ip netns exec` has switched namespace the
- * file shows the host's, where the port is simply not found yet.)
- */
-async function waitListening(server: ManagedProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs = 10_000): Promise<void> {
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
-  const wanted = protocol === 'tcp' ? '0A' : '07' // TCP_LISTEN, TCP_CLOSE (an unconnected UDP socket)
-  const deadline = Date.now() + timeoutMs
-  let exited: number | undefined
-  void server.exited.then((code) => (exited = code))
-  while (Date.now() < deadline) {
-    const table = await readFile(`/proc/${server.pid}/net/${protocol}`, 'utf8').catch(() => '')
-    if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(hexPort) && f[3] === wanted })) return
-    if (exited !== undefined) break
-    await sleep(5)
-  }
-  throw new CnibenchError('E_RUN', `${server.label} did not start listening on port ${port}${exited === undefined ? '' : ` (exited ${exited})`}: ${server.output().trim().split('\n').slice(-2).join(' | ')}`)
 }
 
 async function runClient(ctx: SampleContext, argv: string[], files: string[]): Promise<ClientOutput> {

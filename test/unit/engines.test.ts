@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { histogramCount } from '../../src/analysis/histogram.js'
-import { cnbCrr } from '../../src/engines/cnb-crr.js'
+import { cnbPerf, type CnbPerfJson } from '../../src/engines/cnb-perf.js'
+import { engineNames } from '../../src/engines/names.js'
 import type { ClientOutput } from '../../src/engines/engine.js'
 import { chooseEngine, engines } from '../../src/engines/index.js'
 import { iperf3 } from '../../src/engines/iperf3.js'
@@ -94,26 +95,75 @@ describe('netperf (omni -k output, netperf 2.7.1)', () => {
   })
 })
 
-describe('cnb-crr', () => {
-  it('reads its JSON and histogram', () => {
-    const text = fixture('cnb-crr/1/client_r1024.json')
-    const json = JSON.parse(text) as { transactions: number; seconds: number }
-    const r = cnbCrr.parse(out(text), spec('TCP_CRR'))
-    expect(r.metrics.connections_per_s).toBeCloseTo(json.transactions / json.seconds, 6)
+describe('cnb-perf', () => {
+  const sample = (name: string) => fixture(`cnb-perf/1/${name}`)
+  it('takes a stream\'s throughput from what the receiver got in the measured window', () => {
+    const text = sample('tcp_stream_10240.json')
+    const json = JSON.parse(text) as CnbPerfJson
+    const r = cnbPerf.parse(out(text), spec('TCP_STREAM', 10240))
+    expect(r.metrics.throughput_bps).toBeCloseTo(((json.server?.bytes ?? 0) * 8) / (json.server?.seconds ?? 1), 0)
+    expect(r.metrics.retransmits).toBe(json.retransmits)
+    expect(r.measuredS).toBeCloseTo(1, 2)
+  })
+  it('counts UDP loss from the sequence numbers the receiver saw', () => {
+    const text = sample('udp_stream_1024.json')
+    const json = JSON.parse(text) as CnbPerfJson
+    const r = cnbPerf.parse(out(text), spec('UDP_STREAM'))
+    const expected = (json.server?.last_seq ?? 0) - (json.server?.first_seq ?? 0)
+    expect(r.metrics.udp_datagrams_sent).toBe(expected)
+    expect(r.metrics.udp_datagrams_received).toBe(json.server?.datagrams)
+    expect(r.metrics.udp_loss_pct).toBeCloseTo(((expected - (json.server?.datagrams ?? 0)) / expected) * 100, 9)
+    expect(r.metrics.throughput_bps).toBeLessThanOrEqual(r.metrics.sender_bps as number)
+  })
+  it.each([
+    ['tcp_rr_1024.json', 'TCP_RR', 'transactions_per_s'],
+    ['udp_rr_1024.json', 'UDP_RR', 'transactions_per_s'],
+    ['tcp_crr_1024.json', 'TCP_CRR', 'connections_per_s'],
+  ] as const)('reads %s: the rate and a histogram of every transaction', (file, kind, rate) => {
+    const text = sample(file)
+    const json = JSON.parse(text) as CnbPerfJson
+    const r = cnbPerf.parse(out(text), spec(kind))
+    expect(r.metrics[rate]).toBeCloseTo(json.transactions / json.seconds, 6)
     expect(histogramCount(r.histogram!)).toBe(json.transactions)
+    expect(r.metrics.latency_p99_us).toBeGreaterThanOrEqual(r.metrics.latency_p50_us as number)
+    expect(r.metrics.errors).toBe(json.errors)
+  })
+  it('turns a refused connection into an error with the engine\'s message, never a zero', () => {
+    const failed = { stdout: sample('error_refused.stdout'), stderr: sample('error_refused.stderr'), code: 2, files: {} }
+    expect(() => cnbPerf.parse(failed, spec('TCP_RR'))).toThrow(/cnb-perf: .*cannot reach the server.*Connection refused/)
+  })
+  it('a sample with no transaction is a failure', () => {
+    const json = { ...(JSON.parse(sample('tcp_rr_1024.json')) as CnbPerfJson), transactions: 0, errors: 7 }
+    expect(() => cnbPerf.parse(out(JSON.stringify(json), 1), spec('TCP_RR'))).toThrow(/no transaction completed \(7 errors/)
+  })
+  it('pins the server session to the sample\'s CPU and passes netperf-style sizes', () => {
+    const argv = cnbPerf.client({ ...spec('TCP_CRR', 512), serverCpu: 1 }, { serverIp: '10.244.2.2', port: 19999 }, '/tmp').argv
+    expect(argv).toEqual(expect.arrayContaining(['--test', 'TCP_CRR', '--size', '512', '--server-cpu', '1', '--duration', '1', '--warmup', '1']))
   })
 })
 
 describe('engine choice', () => {
   const all = () => true
-  it('prefers iperf3 for streams, sockperf for RR, netperf for CRR where installed', () => {
-    expect(chooseEngine('TCP_STREAM', all).name).toBe('iperf3')
-    expect(chooseEngine('UDP_RR', all).name).toBe('sockperf')
-    expect(chooseEngine('TCP_CRR', all).name).toBe('netperf')
-    expect(chooseEngine('TCP_CRR', (e) => e.name !== 'netperf').name).toBe('cnb-crr')
+  it('uses cnb-perf for every test, whatever else is installed', () => {
+    for (const test of ['TCP_STREAM', 'UDP_STREAM', 'TCP_RR', 'UDP_RR', 'TCP_CRR'] as const) expect(chooseEngine(test, all).name).toBe('cnb-perf')
+  })
+  it('falls back to iperf3 for streams and sockperf for RR where cnb-perf was not built', () => {
+    const notBuilt = (e: { name: string }) => e.name !== 'cnb-perf'
+    expect(chooseEngine('TCP_STREAM', notBuilt).name).toBe('iperf3')
+    expect(chooseEngine('UDP_RR', notBuilt).name).toBe('sockperf')
+    expect(chooseEngine('TCP_CRR', notBuilt).name).toBe('netperf')
+  })
+  it('takes the engine the user named, or says in one line why it cannot', () => {
+    expect(chooseEngine('TCP_RR', all, 'sockperf').name).toBe('sockperf')
+    expect(() => chooseEngine('TCP_CRR', all, 'iperf3')).toThrow(/engine iperf3 cannot run TCP_CRR/)
+    expect(() => chooseEngine('TCP_RR', (e) => e.name !== 'netperf', 'netperf')).toThrow(/engine netperf \(asked for TCP_RR\) is not available here/)
+    expect(() => chooseEngine('TCP_RR', all, 'ping')).toThrow(/unknown engine "ping"/)
   })
   it('names what to install when nothing can run a test', () => {
     expect(() => chooseEngine('TCP_RR', () => false)).toThrow(/no engine for TCP_RR/)
+  })
+  it('the registry holds exactly the engines configuration accepts', () => {
+    expect(Object.keys(engines).sort()).toEqual([...engineNames].sort())
   })
   it('every engine is registered under its own name', () => {
     for (const [key, e] of Object.entries(engines)) expect(e.name).toBe(key)
