@@ -1,112 +1,55 @@
 /**
- * How much does cnibench's own machinery (namespace exec, pinning, CPU accounting, parsing) change what it measures?
- * On one lab path, interleaved rounds of:
- *   - TCP_STREAM: cnibench's sample vs a raw `iperf3 -J` with the same arguments → ratio (goal ≥ 0.97);
- *   - TCP_RR: cnibench's P50 vs a raw `sockperf ping-pong` P50 with the same pinning → difference (goal ≤ +1 µs);
- *   - TCP_CRR: the cnb-crr engine vs a Node connect loop (the engine cnibench does not use, and why) → ratio.
- * Run as root after a build: `node bench/overhead.ts [rounds]`. Prints the figures and the ratios; no pass/fail.
+ * How much does cnibench's own machinery (namespace exec, pinning, the reference probe, CPU and per-process
+ * accounting, parsing) change what it measures? On one lab path, interleaved rounds of a sample taken as
+ * `cnibench run` takes it against the bare engine run by hand with the same arguments and pinning:
+ *   - TCP_STREAM 10K: throughput ratio (goal ≥ 0.97);
+ *   - TCP_RR 1K: P50 difference (goal ≤ +1 µs);
+ *   - TCP_CRR 1K: connection-rate ratio (goal ≥ 0.97).
+ * Usage (root, after a build): node bench/overhead.ts [rounds]. Prints figures and ratios; asserts nothing.
  */
-import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
-import { median } from '../dist/analysis/stats.js'
-import { CNB_CRR_PATH } from '../dist/engines/cnb-crr.js'
+import { CNB_PERF_PATH, type CnbPerfJson } from '../dist/engines/cnb-perf.js'
 import { engines } from '../dist/engines/index.js'
 import { inNetns } from '../dist/exec/netns.js'
 import { startProcess } from '../dist/exec/processes.js'
 import { run } from '../dist/exec/run.js'
-import { getDatapath } from '../dist/lab/datapaths/index.js'
-import { createLab, destroyLab } from '../dist/lab/lifecycle.js'
 import { labDir } from '../dist/lab/state.js'
-import { measureSample } from '../dist/measure/sample.js'
+import { histogramQuantile } from '../dist/analysis/histogram.js'
+import { join } from 'node:path'
+import { fmt, interleave, median, PIN_CPU, withLab } from './lib.ts'
 
-const rounds = Number(process.argv[2] ?? 5)
-const cpu = availableParallelism() - 1
-const lab = await createLab(
-  { name: `bench-${process.pid}`, nodes: 2, podsPerNode: 1, underlayCidr: '192.168.250.0/24', podCidr: '10.244.0.0/16', underlayMtu: 1500 },
-  getDatapath('calico-bgp'),
-  { keep: false },
-)
-const [client, server] = lab.plan.pods as [(typeof lab.plan.pods)[number], (typeof lab.plan.pods)[number]]
-const dir = labDir(lab.name)
-let port = 30_000
+const rounds = Number(process.argv[2] ?? 7)
+const spec = { durationS: 1, warmupS: 0.5, parallel: 1 }
+const tests = [['TCP_STREAM', 10240], ['TCP_RR', 1024], ['TCP_CRR', 1024]] as const
+const results = new Map<string, number[]>()
+const push = (key: string, v: number) => results.set(key, [...(results.get(key) ?? []), v])
 
-try {
-  const rows = { stream: { raw: [] as number[], cnibench: [] as number[] }, rr: { raw: [] as number[], cnibench: [] as number[] }, crr: { node: [] as number[], engine: [] as number[] } }
-  for (let round = 1; round <= rounds; round++) {
-    rows.stream.raw.push(await rawIperf3())
-    rows.stream.cnibench.push((await sample('TCP_STREAM', 10240, undefined)).metrics['throughput_bps'] as number)
-    rows.rr.raw.push(await rawSockperfP50())
-    rows.rr.cnibench.push((await sample('TCP_RR', 1024, cpu)).metrics['latency_p50_us'] as number)
-    rows.crr.engine.push((await sample('TCP_CRR', 1024, cpu)).metrics['connections_per_s'] as number)
-    rows.crr.node.push(await nodeConnectLoop())
-    process.stderr.write(`round ${round}/${rounds} done\n`)
-  }
-  const m = (xs: number[]) => median(xs)
-  console.log(`cnibench overhead on calico-bgp pod1 → pod2, ${rounds} interleaved rounds (medians)`)
-  console.log(`TCP_STREAM 10K: raw iperf3 ${(m(rows.stream.raw) / 1e9).toFixed(3)} Gbit/s, cnibench ${(m(rows.stream.cnibench) / 1e9).toFixed(3)} Gbit/s, ratio ${(m(rows.stream.cnibench) / m(rows.stream.raw)).toFixed(3)} (goal ≥ 0.97)`)
-  console.log(`TCP_RR 1K p50: raw sockperf ${m(rows.rr.raw).toFixed(2)} µs, cnibench ${m(rows.rr.cnibench).toFixed(2)} µs, difference ${(m(rows.rr.cnibench) - m(rows.rr.raw)).toFixed(2)} µs (goal ≤ +1 µs)`)
-  console.log(`TCP_CRR 1K: Node connect loop ${m(rows.crr.node).toFixed(0)} conn/s, cnb-crr ${m(rows.crr.engine).toFixed(0)} conn/s, ratio ${(m(rows.crr.engine) / m(rows.crr.node)).toFixed(2)}`)
-} finally {
-  await destroyLab(lab.name)
-}
-
-async function sample(kind: 'TCP_STREAM' | 'TCP_RR' | 'TCP_CRR', size: number, pinCpu: number | undefined) {
-  const engine = kind === 'TCP_STREAM' ? engines.iperf3 : kind === 'TCP_RR' ? engines.sockperf : engines['cnb-crr']
-  port += 3
-  return measureSample({
-    engine,
-    spec: { kind, size, durationS: 2, warmupS: 0, parallel: 1 },
-    client,
-    server,
-    port,
-    pinCpu,
-    workDir: dir,
-    pidDir: join(dir, 'pids'),
-    iteration: 1,
-  })
-}
-
-async function withServer<T>(argv: string[], body: () => Promise<T>): Promise<T> {
-  const proc = await startProcess({ argv: inNetns(server.netns, argv), label: `bench-server-${port}`, pidDir: join(dir, 'pids') })
+await withLab('calico-bgp', async (lab) => {
+  const [client, server] = lab.lab.plan.pods as [(typeof lab.lab.plan.pods)[number], (typeof lab.lab.plan.pods)[number]]
+  const raw = await startProcess({ argv: inNetns(server.netns, [CNB_PERF_PATH, 'server', '--port', '7600']), label: 'bench-raw-server', pidDir: join(labDir(lab.lab.name), 'pids') })
   try {
-    await new Promise((r) => setTimeout(r, 300))
-    return await body()
-  } finally {
-    await proc.stop()
-  }
-}
-
-async function rawIperf3(): Promise<number> {
-  port += 3
-  return withServer(['iperf3', '-s', '-1', '-p', String(port)], async () => {
-    const out = await run(inNetns(client.netns, ['iperf3', '-c', server.ip, '-p', String(port), '-t', '2', '-O', '0', '-l', '10240', '-P', '1', '-J']))
-    return JSON.parse(out.stdout).end.sum_received.bits_per_second as number
-  })
-}
-
-async function rawSockperfP50(): Promise<number> {
-  port += 3
-  const pin = ['taskset', '-c', String(cpu)]
-  return withServer([...pin, 'sockperf', 'server', '--tcp', '-i', server.ip, '-p', String(port)], async () => {
-    const out = await run(inNetns(client.netns, [...pin, 'sockperf', 'ping-pong', '--tcp', '-i', server.ip, '-p', String(port), '-m', '1024', '-t', '2', '--full-rtt']))
-    return Number(/percentile 50\.000 =\s*([\d.]+)/.exec(out.stdout)?.[1])
-  })
-}
-
-/** The same connect/request/response/close loop as cnb-crr, written in Node and run in the client pod. */
-async function nodeConnectLoop(): Promise<number> {
-  port += 3
-  const script = `
-    const net = require('node:net'); const req = Buffer.alloc(1024, 120); let n = 0; const end = Date.now() + 2000
-    function one() {
-      if (Date.now() >= end) { console.log(n / 2); return }
-      const s = net.connect(${port}, '${server.ip}', () => s.write(req)); let got = 0
-      s.on('data', (b) => { got += b.length }); s.on('end', () => { if (got >= 1024) n++; s.end(); one() }); s.on('error', () => one())
+    const items: Record<string, () => Promise<void>> = {}
+    for (const [kind, size] of tests) {
+      items[`cnibench ${kind}`] = async () => {
+        const s = await lab.sample(engines['cnb-perf'], { ...spec, kind, size })
+        push(`cnibench ${kind}`, kind === 'TCP_RR' ? (s.metrics['latency_p50_us'] as number) : (s.metrics['throughput_bps'] ?? s.metrics['connections_per_s']) as number)
+      }
+      items[`raw ${kind}`] = async () => {
+        const argv = ['taskset', '-c', String(PIN_CPU), CNB_PERF_PATH, 'client', '--server', server.ip, '--port', '7600', '--test', kind, '--size', String(size)]
+        argv.push('--duration', String(spec.durationS), '--warmup', String(spec.warmupS), '--server-cpu', String(PIN_CPU))
+        const json = JSON.parse((await run(inNetns(client.netns, argv))).stdout) as CnbPerfJson
+        if (kind === 'TCP_STREAM') push(`raw ${kind}`, ((json.server?.bytes ?? 0) * 8) / (json.server?.seconds ?? 1))
+        else if (kind === 'TCP_RR') push(`raw ${kind}`, histogramQuantile(new Map(json.histogram?.buckets ?? []), 0.5) / 1000)
+        else push(`raw ${kind}`, json.transactions / json.seconds)
+      }
     }
-    one()`
-  return withServer(['taskset', '-c', String(cpu), CNB_CRR_PATH, 'server', server.ip, String(port), '1024'], async () => {
-    const out = await run(inNetns(client.netns, ['taskset', '-c', String(cpu), process.execPath, '-e', script]))
-    return Number(out.stdout.trim())
-  })
-}
+    await interleave(rounds, items)
+  } finally {
+    await raw.stop()
+  }
+})
 
+const m = (key: string) => median(results.get(key) ?? [])
+console.log(`cnibench's own overhead on calico-bgp pod1 → pod2 (cnb-perf), ${rounds} interleaved rounds (medians)`)
+console.log(`TCP_STREAM 10K: raw ${fmt(m('raw TCP_STREAM') / 1e9, 3)} Gbit/s, cnibench ${fmt(m('cnibench TCP_STREAM') / 1e9, 3)} Gbit/s, ratio ${fmt(m('cnibench TCP_STREAM') / m('raw TCP_STREAM'), 3)} (goal ≥ 0.97)`)
+console.log(`TCP_RR 1K P50: raw ${fmt(m('raw TCP_RR'))} µs, cnibench ${fmt(m('cnibench TCP_RR'))} µs, difference ${fmt(m('cnibench TCP_RR') - m('raw TCP_RR'))} µs (goal ≤ +1 µs)`)
+console.log(`TCP_CRR 1K: raw ${fmt(m('raw TCP_CRR'), 0)} conn/s, cnibench ${fmt(m('cnibench TCP_CRR'), 0)} conn/s, ratio ${fmt(m('cnibench TCP_CRR') / m('raw TCP_CRR'), 3)} (goal ≥ 0.97)`)

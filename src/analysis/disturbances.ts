@@ -35,7 +35,7 @@ export interface DisturbanceRule {
 export const defaultDisturbanceRule: DisturbanceRule = {
   name: 'probe-and-foreign-load-v1',
   probeBoth: 0.1,
-  probeEither: 0.3,
+  probeEither: 0.5,
   foreignCores: 0.1,
   excludeForeignLoad: true,
 }

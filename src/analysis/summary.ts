@@ -152,7 +152,7 @@ function addOverheads(
   method: string,
 ): void {
   const base = all.find((c) => c.key === baselineKeyOf(summary, baseline))
-  if (!base) return
+  if (!base || base.key === summary.key) return // the baseline has no overhead against itself
   const keptOf = (key: string) => kept.get(cellIdOf(cells, key)) ?? []
   const mine = keptOf(summary.key)
   const theirs = keptOf(base.key)

@@ -14,6 +14,11 @@ export function intOption(value: string): number {
   return Number(value)
 }
 
+export function numberOption(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a number.`)
+  return Number(value)
+}
+
 export function listOption(value: string): string[] {
   return value
     .split(',')

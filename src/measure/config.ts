@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { LineCounter, parseDocument, isMap, isScalar, type Node as YamlNode } from 'yaml'
 import { CnibenchError } from '../errors.js'
 import type { DisturbanceRule } from '../analysis/disturbances.js'
+import { engineNames } from '../engines/names.js'
 import { nicProfiles, parseNicProfile } from '../lab/offloads.js'
 import { placements, testKinds, type Placement, type TestKind } from './tests.js'
 
@@ -31,11 +32,13 @@ export interface RunConfig {
   /** Most samples a cell may keep while chasing the precision target. */
   maxSamples: number
   /** Precision target in percentage points: half-width of every headline overhead's 95% CI (analysis/precision.ts). */
-  precision?: number
-  /** Time budget for measuring, seconds from the start (or resume) of the run. */
+  precision?: number | 'off'
+  /** Time budget, seconds from the start (or resume) of the run, for rounds beyond the minimum of samples. */
   maxTimeS?: number
   /** The rule that decides which samples a disturbance hit (analysis/disturbances.ts); set when the run is created. */
   disturbances?: DisturbanceRule
+  /** The engine per test where the user chose one (`--engine TCP_RR=sockperf`); others get the best available. */
+  engines?: Partial<Record<TestKind, string>>
   /** NIC offload profiles of the nodes' underlay devices (lab/offloads.ts); more than one measures each. */
   nicOffloads: string[]
   /** Per-datapath options, e.g. { 'calico-bgp': { bgp: 'route-reflector' } } (YAML key `datapath-options`). */
@@ -43,25 +46,29 @@ export interface RunConfig {
 }
 
 /**
- * The main job's matrix, sized to finish in about 10 minutes on a 2-vCPU machine with every seed datapath: the three
- * tests behind the headline figures (TCP_STREAM: throughput and CPU per Gbit; TCP_RR: P50/P99 latency; TCP_CRR:
- * connections per second), streams at the seed's 10K and request/response at 1024 bytes, 5 samples of 1 s after 1 s
- * of warm-up. The seed's full matrix is `--tests all --sizes 512,1024,10240` (configs/seed.yaml).
+ * The main job's matrix, sized so that on a 2-vCPU machine with every seed datapath it finishes in about 15 minutes
+ * including set-up from a fresh machine: the three tests behind the headline figures (TCP_STREAM: throughput and CPU
+ * per Gbit; TCP_RR: P50/P99 latency; TCP_CRR: connections per second), streams at the seed's 10K and
+ * request/response at 1024 bytes, samples of 1 s after 0.5 s of warm-up, at least 5 per cell, then more rounds for
+ * the overheads not yet known to ±5 points until 11 minutes have passed. The seed's full matrix is
+ * `--tests all --sizes 512,1024,10240` (configs/seed.yaml).
  */
 export const defaultConfig: Omit<RunConfig, 'seed'> = {
   datapaths: 'all',
   tests: ['TCP_STREAM', 'TCP_RR', 'TCP_CRR'],
   sizes: 'auto',
   durationS: 1,
-  warmupS: 1,
+  warmupS: 0.5,
   samples: 5,
+  maxSamples: 30,
+  precision: 5,
+  maxTimeS: 11 * 60,
   parallel: [1],
   placements: ['inter-node'],
   baseline: 'host',
   mtu: 1500,
   pin: 'auto',
   nicOffloads: ['full'],
-  maxSamples: 30,
 }
 
 type Field = keyof RunConfig
@@ -69,6 +76,8 @@ type Check = (value: unknown) => string | undefined
 
 const positiveInt = (max: number): Check => (v) =>
   Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max ? undefined : `must be a whole number from 1 to ${max}`
+const seconds = (min: number, max: number): Check => (v) =>
+  typeof v === 'number' && v >= min && v <= max ? undefined : `must be a number of seconds from ${min} to ${max}`
 const list = (item: Check): Check => (v) => {
   if (!Array.isArray(v) || v.length === 0) return 'must be a non-empty list'
   for (const x of v) {
@@ -86,11 +95,11 @@ const fields: Record<string, { field: Field; check: Check }> = {
   datapaths: { field: 'datapaths', check: (v) => (v === 'all' ? undefined : list(name)(v)) },
   tests: { field: 'tests', check: list(oneOf(testKinds)) },
   sizes: { field: 'sizes', check: (v) => (v === 'auto' ? undefined : list(positiveInt(65_000))(v)) },
-  duration: { field: 'durationS', check: positiveInt(3600) },
-  warmup: { field: 'warmupS', check: (v) => (v === 0 ? undefined : positiveInt(600)(v)) },
+  duration: { field: 'durationS', check: seconds(0.1, 3600) },
+  warmup: { field: 'warmupS', check: seconds(0, 600) },
   samples: { field: 'samples', check: positiveInt(1000) },
   'max-samples': { field: 'maxSamples', check: positiveInt(1000) },
-  precision: { field: 'precision', check: (v) => (typeof v === 'number' && v > 0 && v <= 100 ? undefined : 'must be percentage points between 0 and 100, e.g. 5') },
+  precision: { field: 'precision', check: (v) => (v === 'off' || (typeof v === 'number' && v > 0 && v <= 100) ? undefined : 'must be percentage points between 0 and 100 (e.g. 5), or off') },
   'max-time': { field: 'maxTimeS', check: positiveInt(7 * 24 * 3600) },
   parallel: { field: 'parallel', check: list(positiveInt(64)) },
   placements: { field: 'placements', check: list(oneOf(placements)) },
@@ -101,6 +110,7 @@ const fields: Record<string, { field: Field; check: Check }> = {
   label: { field: 'label', check: (v) => (typeof v === 'string' ? undefined : 'must be text') },
   'datapath-options': { field: 'datapathOptions', check: optionsMap },
   'nic-offloads': { field: 'nicOffloads', check: list(nicProfile) },
+  engines: { field: 'engines', check: engineChoices },
 }
 
 function nicProfile(v: unknown): string | undefined {
@@ -111,6 +121,27 @@ function nicProfile(v: unknown): string | undefined {
   } catch (error) {
     return error instanceof CnibenchError ? `is not a NIC profile (${Object.keys(nicProfiles).join(', ')}, or custom:feature=on|off,...)` : String(error)
   }
+}
+
+function engineChoices(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must map test names to engines, e.g. {TCP_RR: sockperf}'
+  for (const [test, engine] of Object.entries(v)) {
+    if (!(testKinds as readonly string[]).includes(test)) return `names an unknown test "${test}" (one of ${testKinds.join(', ')})`
+    if (typeof engine !== 'string' || !(engineNames as readonly string[]).includes(engine)) return `has an unknown engine for ${test}: "${String(engine)}" (one of ${engineNames.join(', ')})`
+  }
+  return undefined
+}
+
+/** "TCP_STREAM=iperf3,TCP_RR=sockperf" → { TCP_STREAM: 'iperf3', TCP_RR: 'sockperf' } (checked like the config key). */
+export function parseEngineChoices(pairs: string[]): Partial<Record<TestKind, string>> {
+  const choices: Record<string, string> = {}
+  for (const pair of pairs) {
+    const [test, engine, ...rest] = pair.split('=')
+    if (!test || !engine || rest.length > 0) throw new CnibenchError('E_USAGE', `--engine ${pair} is not TEST=ENGINE`, { hint: 'e.g. --engine TCP_STREAM=iperf3,TCP_RR=sockperf' })
+    choices[test.toUpperCase()] = engine
+  }
+  checkFlag('engines', choices, '--engine')
+  return choices
 }
 
 function optionsMap(v: unknown): string | undefined {
@@ -169,6 +200,11 @@ export function mergeConfig(...layers: Partial<RunConfig>[]): RunConfig {
   const merged = Object.assign({}, defaultConfig, ...layers.map(withoutUndefined)) as RunConfig
   merged.seed ??= Math.floor(Math.random() * 2 ** 31)
   return merged
+}
+
+/** The precision target as a fraction (0.05 for ±5 points), or undefined when the run takes a fixed count. */
+export function precisionTarget(config: Pick<RunConfig, 'precision'>): number | undefined {
+  return config.precision === undefined || config.precision === 'off' ? undefined : config.precision / 100
 }
 
 /** "15m", "90s", "1h", or seconds: the time budget's forms. */

@@ -8,9 +8,8 @@
 import { CnibenchError } from '../errors.js'
 import type { Engine } from '../engines/engine.js'
 import { datapathNames, getDatapath } from '../lab/datapaths/index.js'
-import { seededRandom } from '../analysis/stats.js'
 import type { RunConfig } from './config.js'
-import { baselineKeyOf, canonicalVariant, cellKey, isStream, testbedKey, type CellSpec, type TestKind, type Variant } from './tests.js'
+import { canonicalVariant, cellKey, isStream, testbedKey, type CellSpec, type TestKind, type Variant } from './tests.js'
 
 export interface PlanInputs {
   /** Why a datapath cannot run here, or undefined when it can. */
@@ -80,61 +79,6 @@ export function testbeds(datapaths: string[], config: Pick<RunConfig, 'baseline'
     }
   }
   return [...result.values()]
-}
-
-/** Where a cell stands: samples kept (not failed, not excluded) and samples taken in all. */
-export interface CellProgress {
-  kept: number
-  attempts: number
-}
-
-export interface RoundInputs {
-  cells: readonly CellShapeWithKey[]
-  progress: ReadonlyMap<string, CellProgress>
-  baseline: string
-  /** Samples every cell needs before anything else counts (--samples). */
-  minSamples: number
-  /** With a precision target: the cells whose headline overhead is not yet known well enough. */
-  unmet?: ReadonlySet<string>
-  /** Most samples a cell may keep while chasing the precision target. */
-  maxSamples: number
-}
-
-type CellShapeWithKey = Omit<CellSpec, 'engine' | 'test' | 'placement'> & { test: string; placement: string }
-
-/**
- * The cells the next round measures: every cell with fewer kept samples than the minimum (a sample a disturbance hit
- * is re-taken this way, up to as many re-takes as the minimum), every cell still short of the precision target (up to
- * maxSamples), and with each of those its baseline, so the two stay interleaved. Empty when the run is done. Pure.
- */
-export function nextRound(inputs: RoundInputs): string[] {
-  const { cells, progress, minSamples, maxSamples } = inputs
-  const of = (key: string) => progress.get(key) ?? { kept: 0, attempts: 0 }
-  const wanted = new Set<string>()
-  for (const cell of cells) {
-    const p = of(cell.key)
-    const short = p.kept < minSamples && p.attempts < 2 * minSamples
-    const imprecise = inputs.unmet?.has(cell.key) === true && p.kept < maxSamples && p.attempts < maxSamples + minSamples
-    if (!short && !imprecise) continue
-    wanted.add(cell.key)
-    const base = baselineKeyOf(cell, inputs.baseline)
-    if (base !== cell.key && cells.some((c) => c.key === base) && of(base).attempts < maxSamples + minSamples) wanted.add(base)
-  }
-  return cells.map((c) => c.key).filter((k) => wanted.has(k))
-}
-
-/**
- * The order of one round: a shuffle seeded by the run's seed and the round's number, so drift (a noisy neighbour, a
- * cron job) lands on every cell alike instead of on whichever ran last, and a resumed run repeats the order.
- */
-export function shuffleRound(keys: readonly string[], seed: number, round: number): string[] {
-  const random = seededRandom(seed * 1000 + round)
-  const order = [...keys]
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[order[i], order[j]] = [order[j] as string, order[i] as string]
-  }
-  return order
 }
 
 /** 'auto': streams at the seed's 10K, request/response at 1024 bytes. */

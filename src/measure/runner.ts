@@ -9,10 +9,9 @@ import { join } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { assessPrecision } from '../analysis/precision.js'
-import { summarizeRun } from '../analysis/summary.js'
 import { median } from '../analysis/stats.js'
 import { CnibenchError } from '../errors.js'
+import { run } from '../exec/run.js'
 import { getEngine } from '../engines/index.js'
 import { getDatapath } from '../lab/datapaths/index.js'
 import { createLab, destroyLab } from '../lab/lifecycle.js'
@@ -21,9 +20,10 @@ import type { LabRequest, PodPlan, Underlay } from '../lab/topology.js'
 import type { CellRecord, ResultStore, SampleInput } from '../store/db.js'
 import type { RunConfig } from './config.js'
 import { netnsInodes } from './foreign.js'
-import { nextRound, shuffleRound, type CellProgress } from './plan.js'
+import { decideNext } from './rounds.js'
 import { PROBE_PATH } from './probe.js'
 import { measureSample } from './sample.js'
+import { ServerPool } from './servers.js'
 import { testbedKey, variantDefaults, type Placement, type TestKind, type TestSpec } from './tests.js'
 
 export interface Progress {
@@ -70,53 +70,58 @@ export async function measureRun(store: ResultStore, runId: string, config: RunC
   const byKey = new Map(cells.map((c) => [c.key, c]))
   const labs = new Map<string, { lab: LabRecord; ownNetns: Set<number> }>()
   const seconds = new Map<string, number[]>() // wall time of each sample taken here, per cell: for the time budget
+  const servers = new ServerPool()
+  await keepOffMeasurementCpu(config)
   let port = FIRST_PORT
   let done = 0
   let total = 0
   let rounds = 0
   try {
     for (;;) {
-      const { progress, unmet } = standing(store, runId, cells, config)
-      const round = nextRound({ cells, progress, baseline: config.baseline, minSamples: config.samples, maxSamples: config.maxSamples, unmet: unmet && new Set(unmet.map((u) => u.key)) })
-      if (round.length === 0) return { stoppedBy: 'complete', rounds, unmet: unmet ?? [] }
-      const estimate = round.reduce((sum, key) => sum + estimateSeconds(seconds.get(key), config), 0)
-      if (deadline !== undefined && Date.now() + estimate * 1000 > deadline) return { stoppedBy: 'time-budget', rounds, unmet: unmet ?? [] }
-      await buildLabs(store, runId, cells, round.map((k) => byKey.get(k) as CellRecord), config, labs, hooks)
+      const samples = store.samples(runId)
+      const decision = decideNext({
+        run: store.requireRun(runId),
+        cells,
+        samples,
+        config,
+        now: Date.now(),
+        deadline,
+        secondsPerSample: (key) => estimateSeconds(seconds.get(key), config),
+      })
+      if (decision.kind === 'stop') return { stoppedBy: decision.stoppedBy, rounds, unmet: decision.unmet }
+      await buildLabs(store, runId, cells, decision.keys.map((k) => byKey.get(k) as CellRecord), config, labs, hooks)
       rounds++
-      total = done + round.length
-      const number = 1 + Math.max(0, ...[...progress.values()].map((p) => p.attempts))
-      if (rounds > 1 || number > 1) hooks.onRound?.(`round ${number}: ${round.length} samples${unmet ? ` (${unmet.length} overheads short of ±${config.precision ?? 0}%)` : ''}`)
-      for (const key of shuffleRound(round, config.seed, number)) {
+      total = done + decision.keys.length
+      const short = decision.unmet ? ` (${decision.unmet.length} overheads short of ±${config.precision}%)` : ''
+      if (decision.number > 1) hooks.onRound?.(`round ${decision.number}: ${decision.keys.length} samples${short}`)
+      for (const key of decision.keys) {
         const cell = byKey.get(key) as CellRecord
         const testbed = labs.get(testbedKey(cell)) as { lab: LabRecord; ownNetns: Set<number> }
-        const iteration = (progress.get(key)?.attempts ?? 0) + 1
+        const iteration = samples.filter((s) => s.cellId === cell.id).length + 1 // a cell is visited once per round
         const t0 = performance.now()
-        const sample = await takeSample(cell, testbed, iteration, config, port)
+        const sample = await takeSample(cell, testbed, iteration, config, port, servers)
         seconds.set(key, [...(seconds.get(key) ?? []), (performance.now() - t0) / 1000])
         port = FIRST_PORT + ((port - FIRST_PORT + cell.parallel + 1) % PORT_SPAN)
         store.insertSample(cell.id, sample)
         done++
-        hooks.onSample?.({ done, total, round: number, cell, iteration, sample })
+        hooks.onSample?.({ done, total, round: decision.number, cell, iteration, sample })
       }
     }
   } finally {
+    await servers.stopAll()
     for (const { lab } of labs.values()) await destroyLab(lab.name)
   }
 }
 
-/** Kept and taken samples per cell, and with a precision target the cells short of it, from the store alone. */
-function standing(store: ResultStore, runId: string, cells: CellRecord[], config: RunConfig) {
-  const run = store.requireRun(runId)
-  const samples = store.samples(runId)
-  const summary = summarizeRun(run, cells, samples, config.baseline)
-  const progress = new Map<string, CellProgress>()
-  for (const cell of summary.cells) {
-    const attempts = samples.filter((s) => s.cellId === cells.find((c) => c.key === cell.key)?.id).length
-    progress.set(cell.key, { kept: cell.samples, attempts })
-  }
-  const unmet =
-    config.precision === undefined ? undefined : assessPrecision(summary, config.precision / 100).filter((p) => !p.met).map((p) => ({ key: p.key, halfWidth: p.halfWidth }))
-  return { progress, unmet }
+/**
+ * Pinned samples run client, server and the probe on the last CPU; cnibench's own work between them (parsing, the
+ * /proc snapshots, garbage collection) then goes to the other CPUs instead of preempting them. Seen without it: the
+ * probe just after a sample read 37–57% slow as Node finished its bookkeeping on the same CPU.
+ */
+async function keepOffMeasurementCpu(config: RunConfig): Promise<void> {
+  const cpus = availableParallelism()
+  if (config.pin === 'none' || cpus < 2) return
+  await run(['taskset', '--all-tasks', '--pid', '--cpu-list', `0-${cpus - 2}`, String(process.pid)], { allowFailure: true })
 }
 
 /** Seconds a sample of this cell takes: the median of those taken so far, or a guess from the test's duration. */
@@ -164,7 +169,14 @@ function testbedFacts(lab: LabRecord): Record<string, unknown> {
 }
 
 /** One sample, retried once: a server that lost a race for its port should not cost the cell a sample. */
-async function takeSample(cell: CellRecord, testbed: { lab: LabRecord; ownNetns: Set<number> }, iteration: number, config: RunConfig, port: number): Promise<SampleInput> {
+async function takeSample(
+  cell: CellRecord,
+  testbed: { lab: LabRecord; ownNetns: Set<number> },
+  iteration: number,
+  config: RunConfig,
+  port: number,
+  servers: ServerPool,
+): Promise<SampleInput> {
   const { lab, ownNetns } = testbed
   const spec = testSpec(cell, config)
   const [client, server] = endpoints(lab, cell.placement as Placement)
@@ -182,6 +194,7 @@ async function takeSample(cell: CellRecord, testbed: { lab: LabRecord; ownNetns:
     pinCpu: pinCpu(cell, config),
     ownNetns,
     probe: existsSync(PROBE_PATH),
+    servers,
   }
   let lastError: unknown
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -197,7 +210,8 @@ async function takeSample(cell: CellRecord, testbed: { lab: LabRecord; ownNetns:
 }
 
 export function testSpec(cell: Pick<CellRecord, 'test' | 'size' | 'parallel'>, config: RunConfig): TestSpec {
-  return { kind: cell.test as TestKind, size: cell.size, durationS: config.durationS, warmupS: config.warmupS, parallel: cell.parallel }
+  const cpu = pinCpu(cell, config)
+  return { kind: cell.test as TestKind, size: cell.size, durationS: config.durationS, warmupS: config.warmupS, parallel: cell.parallel, ...(cpu === undefined ? {} : { serverCpu: cpu }) }
 }
 
 /**

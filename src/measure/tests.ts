@@ -19,6 +19,10 @@ export interface TestSpec {
   warmupS: number
   /** Concurrent flows (iperf3 -P; N clients for request/response tests). */
   parallel: number
+  /** The CPU client and server are pinned to, for engines that pin their own server side (cnb-perf sessions). */
+  serverCpu?: number
+  /** UDP_STREAM only: pace the sender to this many bits per second (default: as fast as the path takes, as netperf). */
+  udpRateBps?: number
 }
 
 export const isStream = (kind: TestKind) => kind === 'TCP_STREAM' || kind === 'UDP_STREAM'

@@ -5,6 +5,7 @@
  */
 import type { RunSummary } from '../analysis/summary.js'
 import { metricInfo } from '../measure/metrics.js'
+import { variantTag } from '../measure/tests.js'
 import type { CellRecord, SampleRecord } from '../store/db.js'
 import { comparisonBlocks, legend, type TableBlock } from './table.js'
 
@@ -76,17 +77,20 @@ export function summaryJson(summary: RunSummary) {
   }
 }
 
-const CSV_HEADER = ['run_id', 'datapath', 'test', 'size', 'parallel', 'placement', 'engine', 'engine_version', 'iteration', 'started_at', 'metric', 'value', 'unit', 'error']
+// Columns are only ever appended, so scripts reading older exports by position keep working.
+const CSV_HEADER = ['run_id', 'datapath', 'test', 'size', 'parallel', 'placement', 'engine', 'engine_version', 'iteration', 'started_at', 'metric', 'value', 'unit', 'error', 'variant', 'excluded']
 
 function samplesCsv({ summary, cells, samples }: ExportData): string {
   const byId = new Map(cells.map((c) => [c.id, c]))
+  const excluded = new Map(summary.cells.flatMap((c) => c.excluded.map((e) => [e.sampleId, e.reason] as const)))
   const lines = [CSV_HEADER.join(',')]
   for (const s of samples) {
     const c = byId.get(s.cellId)
     if (!c) continue
     const prefix = [summary.run.id, c.datapath, c.test, c.size, c.parallel, c.placement, c.engine, c.engineVersion, s.iteration, s.startedAt]
-    if (s.error) lines.push(csvRow([...prefix, '', '', '', s.error]))
-    for (const [metric, value] of Object.entries(s.metrics)) lines.push(csvRow([...prefix, metric, value, metricInfo(metric).unit, '']))
+    const suffix = [variantTag(c.variant), excluded.get(s.id) ?? '']
+    if (s.error) lines.push(csvRow([...prefix, '', '', '', s.error, ...suffix]))
+    for (const [metric, value] of Object.entries(s.metrics)) lines.push(csvRow([...prefix, metric, value, metricInfo(metric).unit, '', ...suffix]))
   }
   return lines.join('\n') + '\n'
 }

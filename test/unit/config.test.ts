@@ -1,7 +1,8 @@
 /** The run matrix: YAML validation with positions, flag checks, planning and the interleaved schedule. */
 import { describe, expect, it } from 'vitest'
 import { defaultConfig, mergeConfig, parseConfig } from '../../src/measure/config.js'
-import { nextRound, planRun, shuffleRound, sizesFor } from '../../src/measure/plan.js'
+import { planRun, sizesFor } from '../../src/measure/plan.js'
+import { nextRound, shuffleRound } from '../../src/measure/rounds.js'
 import { engines } from '../../src/engines/index.js'
 
 describe('config file', () => {
@@ -29,7 +30,7 @@ describe('config file', () => {
 describe('planning', () => {
   const inputs = {
     unavailableReason: (dp: string) => (dp === 'calico-ipip' ? 'kernel has no IP-in-IP tunnels' : undefined),
-    engineFor: (test: string) => (test.endsWith('STREAM') ? engines.iperf3 : test === 'TCP_CRR' ? engines['cnb-crr'] : engines.sockperf),
+    engineFor: () => engines['cnb-perf'],
   }
   it('measures every runnable datapath and says why the others are skipped', () => {
     const plan = planRun(mergeConfig({ seed: 1 }), inputs)

@@ -5,7 +5,7 @@ import { assessPrecision } from '../../analysis/precision.js'
 import { summarizeRun } from '../../analysis/summary.js'
 import { CnibenchError } from '../../errors.js'
 import { isOurs } from '../../exec/processes.js'
-import type { RunConfig } from '../../measure/config.js'
+import { precisionTarget, type RunConfig } from '../../measure/config.js'
 import { exporters, type ExportData } from '../../report/export.js'
 import { renderTable } from '../../report/table.js'
 import { ResultStore, type RunRecord, type RunStatus } from '../../store/db.js'
@@ -93,14 +93,15 @@ export function printRunSummary(data: ExportData): void {
 
 /** With a precision target: which overheads reached it, and why measuring stopped. */
 function outcomeLine(summary: ExportData['summary']): string | undefined {
-  const target = (summary.run.config as Partial<RunConfig>).precision
+  const config = summary.run.config as Partial<RunConfig>
+  const target = precisionTarget(config)
   if (target === undefined) return undefined
-  const cells = assessPrecision(summary, target / 100)
+  const cells = assessPrecision(summary, target)
   const short = cells.filter((c) => !c.met)
   const stoppedBy = summary.run.notes.outcome?.stoppedBy
-  if (short.length === 0) return `precision target ±${target}%: met by all ${cells.length} overheads`
+  if (short.length === 0) return `precision target ±${config.precision}%: met by all ${cells.length} overheads`
   const list = short.map((c) => `${c.key.split('/').slice(0, 2).join(' ')} ±${(c.halfWidth * 100).toFixed(1)}`).join(', ')
-  return `precision target ±${target}%: met by ${cells.length - short.length} of ${cells.length} overheads${stoppedBy === 'time-budget' ? ' before the time budget ran out' : ''}; not met: ${list}`
+  return `precision target ±${config.precision}%: met by ${cells.length - short.length} of ${cells.length} overheads${stoppedBy === 'time-budget' ? ' before the time budget ran out' : ''}; not met: ${list}`
 }
 
 /** A 'running' run whose process is gone was interrupted (kill -9, power loss): say so. */

@@ -12,7 +12,7 @@ import { getDatapath } from '../../lab/datapaths/index.js'
 import { factsOf, resolveOptions } from '../../lab/datapath.js'
 import { currentOwner } from '../../lab/state.js'
 import { defaultDisturbanceRule } from '../../analysis/disturbances.js'
-import { checkFlag, loadConfigFile, mergeConfig, parseDuration, type RunConfig } from '../../measure/config.js'
+import { checkFlag, loadConfigFile, mergeConfig, parseDuration, parseEngineChoices, type RunConfig } from '../../measure/config.js'
 import { acquireMeasurementLock, registerActivity } from '../../measure/lock.js'
 import { planRun } from '../../measure/plan.js'
 import { measureRun, newRunId, pinCpu } from '../../measure/runner.js'
@@ -24,7 +24,7 @@ import { fingerprint } from '../../system/environment.js'
 import { version } from '../../version.js'
 import type { ResultStore } from '../../store/db.js'
 import { onInterrupt } from '../interrupt.js'
-import { intOption, listOption } from '../options.js'
+import { intOption, listOption, numberOption } from '../options.js'
 import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { loadRunData, openStore, printRunSummary, statusOf } from './results.js'
@@ -46,6 +46,7 @@ interface RunOptions {
   baseline?: string
   mtu?: number
   nicOffloads?: string[]
+  engine?: string[]
   pin?: string
   seed?: number
   label?: string
@@ -63,11 +64,11 @@ export function registerRun(program: Command): void {
     .option('--datapaths <list>', 'comma-separated datapaths (default: all that run here)', listOption)
     .option('--tests <list>', 'any of TCP_STREAM,UDP_STREAM,TCP_RR,UDP_RR,TCP_CRR, or "all" (default TCP_STREAM,TCP_RR,TCP_CRR)', listOption)
     .option('--sizes <list>', 'message sizes in bytes for every test (default auto: streams 10240, request/response 1024; the seed used 512,1024,10240)', listOption)
-    .option('--duration <s>', 'measured seconds per sample (default 1)', intOption)
-    .option('--warmup <s>', 'seconds of traffic before measuring, excluded (default 1)', intOption)
+    .option('--duration <s>', 'measured seconds per sample (default 1)', numberOption)
+    .option('--warmup <s>', 'seconds of traffic before measuring, excluded (default 0.5)', numberOption)
     .option('--samples <n>', 'least samples per cell, taken in interleaved rounds (default 5)', intOption)
-    .option('--precision <points>', 'add rounds until every overhead\'s 95% CI is within ±points (e.g. 5), or --max-time runs out')
-    .option('--max-time <duration>', 'time budget for measuring, e.g. 15m (default: none; the main job\'s is set in its config)')
+    .option('--precision <points>', 'after --samples, add rounds until every overhead\'s 95% CI is within ±points, or --max-time runs out; off: exactly --samples (default 5)')
+    .option('--max-time <duration>', 'time budget for the rounds beyond --samples, e.g. 15m (default 11m)')
     .option('--max-samples <n>', 'most samples a cell takes while chasing --precision (default 30)', intOption)
     .option('--no-wait', 'if another measurement is running on this machine, refuse instead of waiting for it')
     .option('--allow-concurrent', 'measure even while another measurement runs (every sample is marked as contended)')
@@ -76,6 +77,7 @@ export function registerRun(program: Command): void {
     .option('--baseline <datapath>', 'datapath every overhead is measured against (default host)')
     .option('--mtu <bytes>', 'underlay MTU of the labs (default 1500)', intOption)
     .option('--nic-offloads <list>', `NIC offload profiles of the nodes' eth0, each measured: ${Object.keys(nicProfiles).join(', ')}, custom:feature=on|off,... (default full)`, splitNicProfiles)
+    .option('--engine <list>', 'engine per test, e.g. TCP_STREAM=iperf3,TCP_RR=sockperf (default: cnb-perf for every test)', listOption)
     .option('--pin <mode>', 'auto: single-flow tests run client and server on one CPU; none (default auto)')
     .option('--seed <n>', 'seed for the interleaving order and the bootstrap', intOption)
     .option('--label <text>', 'a note stored with the run (e.g. "bare metal, rack 3")')
@@ -152,7 +154,7 @@ async function prepareNewRun(store: ResultStore, opts: RunOptions, contended: bo
       const a = availabilityOf(getDatapath(dp), host, config.datapathOptions?.[dp] ?? {})
       return a.available ? undefined : a.reason
     },
-    engineFor: (test) => chooseEngine(test, isAvailable),
+    engineFor: (test) => chooseEngine(test, isAvailable, config.engines?.[test]),
   })
   const runId = newRunId()
   store.createRun({
@@ -226,11 +228,12 @@ function flagsToConfig(opts: RunOptions): Partial<RunConfig> {
     warmupS: opts.warmup,
     samples: opts.samples,
     maxSamples: opts.maxSamples,
-    precision: opts.precision === undefined ? undefined : Number(opts.precision.replace(/%$/, '')),
+    precision: opts.precision === undefined ? undefined : opts.precision === 'off' ? 'off' : Number(opts.precision.replace(/%$/, '')),
     maxTimeS: opts.maxTime === undefined ? undefined : parseDuration(opts.maxTime, '--max-time'),
     baseline: opts.baseline,
     mtu: opts.mtu,
     nicOffloads: opts.nicOffloads,
+    engines: opts.engine ? parseEngineChoices(opts.engine) : undefined,
     pin: opts.pin as RunConfig['pin'] | undefined,
     seed: opts.seed,
     label: opts.label,
