@@ -9,7 +9,7 @@ if ! command -v clang >/dev/null 2>&1; then
   echo "build-native: clang not found; eBPF datapaths and cnb-crr will be unavailable (apt-get install -y clang llvm libbpf-dev)" >&2
   exit 0
 fi
-newer() { [ ! -e "$2" ] || [ -n "$(find "$1" bpf/lib -newer "$2" -print -quit 2>/dev/null)" ]; }
+newer() { [ ! -e "$2" ] || [ -n "$(find "$1" bpf/lib tools/lib -newer "$2" -print -quit 2>/dev/null)" ]; }
 arch_include="/usr/include/$(uname -m)-linux-gnu"   # asm/types.h lives here on Debian/Ubuntu
 for src in bpf/*.c; do
   obj="dist/bpf/$(basename "${src%.c}").o"
@@ -17,6 +17,6 @@ for src in bpf/*.c; do
 done
 for src in tools/*.c; do
   bin="dist/bin/$(basename "${src%.c}")"
-  newer "$src" "$bin" && clang -O2 -Wall -Werror -pthread -o "$bin" "$src" -lm
+  newer "$src" "$bin" && clang -O2 -Wall -Werror -pthread -Itools/lib -o "$bin" "$src" -lm
 done
 exit 0

@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
+
 #define VERSION "cnb-perf 1"
 #define MAX_MESSAGE (1 << 20)
 /*
@@ -65,13 +67,6 @@ static const char *test_names[] = { "TCP_STREAM", "UDP_STREAM", "TCP_RR", "UDP_R
 static char tx[MAX_MESSAGE];
 static char rx[MAX_MESSAGE];
 static uint64_t histogram[BUCKETS];
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void fail(const char *what)
 {
@@ -111,34 +106,6 @@ static void pin_to(int cpu)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof set, &set) != 0)
 		fail("sched_setaffinity");
-}
-
-static int read_full(int fd, char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t got = read(fd, p, n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return -1;
-		p += got;
-		n -= (size_t)got;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t put = write(fd, p, n);
-		if (put < 0 && errno == EINTR)
-			continue;
-		if (put <= 0)
-			return -1;
-		p += put;
-		n -= (size_t)put;
-	}
-	return 0;
 }
 
 static int send_line(int fd, const char *line)

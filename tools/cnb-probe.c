@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
+
 #define MESSAGE 64
 #define RR_WARMUP 100
 #define RR_COUNT 2000
@@ -42,41 +44,10 @@
 static char buffer[MESSAGE];
 static uint64_t times[RR_COUNT];
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void fail(const char *what)
 {
 	fprintf(stderr, "cnb-probe: %s failed\n", what);
 	exit(2);
-}
-
-static int read_full(int fd, char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t got = read(fd, p, n);
-		if (got <= 0)
-			return -1;
-		p += got;
-		n -= (size_t)got;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t put = write(fd, p, n);
-		if (put <= 0)
-			return -1;
-		p += put;
-		n -= (size_t)put;
-	}
-	return 0;
 }
 
 static int ascending(const void *a, const void *b)

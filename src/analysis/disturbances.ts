@@ -7,8 +7,9 @@
  * Two kinds of disturbance, each seen from what was recorded beside the sample (SampleConditions):
  *  - a dip of the machine itself (on the VMs this was built on, speed drops 5–30% for 20 s to minutes, with steal time
  *    reading 0): the reference probe just before and just after the sample (measure/probe.ts) both read slower than
- *    the run's usual by more than `probeBoth`, or one of them by more than `probeEither`. A dip long enough to spoil a
- *    sample spans both probes; a single slow probe is usually a hiccup of the probe itself, hence the two thresholds.
+ *    the run's usual by more than `probeBoth`, or one of them by more than `probeEither` (a dip that starts or ends
+ *    during the sample). The probe's figures are medians over many short operations, so the hypervisor taking the CPU
+ *    away for a few milliseconds does not move them; what moves them lasts, and spoils the sample beside it.
  *  - another program's load: CPU used during the sample by processes that were not the sample's (measure/foreign.ts)
  *    above `foreignCores`. Not applied to runs started with --allow-concurrent, whose every sample is contended on
  *    purpose (they are flagged instead).
@@ -34,8 +35,8 @@ export interface DisturbanceRule {
 
 export const defaultDisturbanceRule: DisturbanceRule = {
   name: 'probe-and-foreign-load-v1',
-  probeBoth: 0.1,
-  probeEither: 0.5,
+  probeBoth: 0.08,
+  probeEither: 0.15,
   foreignCores: 0.1,
   excludeForeignLoad: true,
 }

@@ -6,7 +6,7 @@
  */
 import { histogramMean, histogramQuantile, type LatencyHistogram } from '../analysis/histogram.js'
 import { toolBinaryPath } from '../system/paths.js'
-import { engineError, type Engine, type EngineResult } from './engine.js'
+import { engineError, parseJsonOutput, type Engine, type EngineResult } from './engine.js'
 
 export const CNB_PERF_PATH = toolBinaryPath('cnb-perf')
 
@@ -42,12 +42,7 @@ export const cnbPerf: Engine = {
     return { argv }
   },
   parse(out, spec) {
-    let json: CnbPerfJson
-    try {
-      json = JSON.parse(out.stdout) as CnbPerfJson
-    } catch {
-      throw engineError('cnb-perf', `failed (exit ${out.code})`, out)
-    }
+    const json = parseJsonOutput<CnbPerfJson>('cnb-perf', out)
     if (json.engine !== 'cnb-perf' || json.version !== 1) throw engineError('cnb-perf', `unexpected output version ${json.version}`, out)
     if (spec.kind === 'TCP_STREAM' || spec.kind === 'UDP_STREAM') return streamResult(json, out)
     return transactionResult(json, spec.kind, out)

@@ -62,3 +62,12 @@ export function engineError(engine: string, message: string, out: ClientOutput):
   const excerpt = (out.stderr || out.stdout).trim().split('\n').slice(-3).join(' | ').slice(0, 300)
   return new CnibenchError('E_PARSE', `${engine}: ${message}${excerpt ? ` (${excerpt})` : ''}`)
 }
+
+/** The engine's JSON output, or an engine error (with the tail of its output) when it printed none. */
+export function parseJsonOutput<T>(engine: string, out: ClientOutput): T {
+  try {
+    return JSON.parse(out.stdout) as T
+  } catch {
+    throw engineError(engine, `printed no JSON (exit ${out.code})`, out)
+  }
+}

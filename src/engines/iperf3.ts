@@ -2,7 +2,7 @@
  * iperf3 for TCP_STREAM and UDP_STREAM: `-J` JSON, receiver-side throughput, TCP retransmits, UDP loss and jitter.
  * Warm-up is iperf3's own `--omit`: those seconds are sent but left out of every figure.
  */
-import { engineError, type Engine } from './engine.js'
+import { engineError, parseJsonOutput, type Engine } from './engine.js'
 
 interface Iperf3Json {
   error?: string
@@ -29,12 +29,7 @@ export const iperf3: Engine = {
     return { argv }
   },
   parse(out, spec) {
-    let json: Iperf3Json
-    try {
-      json = JSON.parse(out.stdout) as Iperf3Json
-    } catch {
-      throw engineError('iperf3', 'output is not JSON', out)
-    }
+    const json = parseJsonOutput<Iperf3Json>('iperf3', out)
     if (json.error) throw engineError('iperf3', json.error, out)
     const received = json.end?.sum_received
     if (out.code !== 0 || !received) throw engineError('iperf3', `no receiver summary (exit ${out.code})`, out)

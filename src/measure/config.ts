@@ -50,7 +50,7 @@ export interface RunConfig {
  * including set-up from a fresh machine: the three tests behind the headline figures (TCP_STREAM: throughput and CPU
  * per Gbit; TCP_RR: P50/P99 latency; TCP_CRR: connections per second), streams at the seed's 10K and
  * request/response at 1024 bytes, samples of 1 s after 0.5 s of warm-up, at least 5 per cell, then more rounds for
- * the overheads not yet known to ±5 points until 11 minutes have passed. The seed's full matrix is
+ * the overheads not yet known to ±5 points until 12 minutes have passed. The seed's full matrix is
  * `--tests all --sizes 512,1024,10240` (configs/seed.yaml).
  */
 export const defaultConfig: Omit<RunConfig, 'seed'> = {
@@ -62,7 +62,7 @@ export const defaultConfig: Omit<RunConfig, 'seed'> = {
   samples: 5,
   maxSamples: 30,
   precision: 5,
-  maxTimeS: 11 * 60,
+  maxTimeS: 12 * 60,
   parallel: [1],
   placements: ['inter-node'],
   baseline: 'host',

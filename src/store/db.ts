@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { CnibenchError } from '../errors.js'
-import type { Variant } from '../measure/tests.js'
+import type { CellShape, Variant } from '../measure/tests.js'
 import { migrations, APPLICATION_ID } from './schema.js'
 
 export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed'
@@ -38,17 +38,11 @@ export interface RunNotes {
   outcome?: { stoppedBy: string; rounds: number; unmet: { key: string; halfWidth: number }[]; at: string }
 }
 
-export interface CellRecord {
+/** A cell as stored: its shape (datapath, lab variant — {} for the default lab —, test, size, flows, placement). */
+export interface CellRecord extends CellShape {
   id: number
   runId: string
   key: string
-  datapath: string
-  /** Lab variant (NIC profile, routed underlay); {} for the default lab. */
-  variant: Variant
-  test: string
-  size: number
-  parallel: number
-  placement: string
   engine: string
   engineVersion: string
   /** Datapath facts, MTUs and pinning: what a reader needs to compare this cell with another machine's. */

@@ -14,32 +14,21 @@ import type { InspectSection } from '../../src/lab/datapath.js'
 import type { PacketPath } from '../../src/lab/path.js'
 import { createRuntime } from '../../src/lab/runtime.js'
 import { labDir, readLabRecord, type LabView } from '../../src/lab/state.js'
-import { cnibench, cnibenchJson, uniqueName } from '../helpers/cli.js'
-import { expectLabGone, labProcesses } from '../helpers/leftovers.js'
+import { cnibenchJson } from '../helpers/cli.js'
+import { labProcesses } from '../helpers/leftovers.js'
+import { withLab } from '../helpers/labs.js'
 import { capture, iperfTcp } from '../helpers/traffic.js'
 
 async function reachable(from: string, ip: string): Promise<boolean> {
   return (await run(inNetns(from, ['ping', '-c', '1', '-W', '1', ip]), { allowFailure: true })).code === 0
 }
 
-async function withLab(args: string[], body: (lab: LabView) => Promise<void>): Promise<void> {
-  const name = uniqueName('cp')
-  const up = await cnibench(['lab', 'up', '--name', name, '--json', ...args])
-  expect(up.code, up.stderr).toBe(0)
-  try {
-    await body(JSON.parse(up.stdout) as LabView)
-  } finally {
-    const processes = await labProcesses(name)
-    await cnibench(['lab', 'down', name])
-    await expectLabGone(name, processes)
-  }
-}
 
 const peersOf = (sections: InspectSection[], node: string) => sections.find((s) => s.node === node && s.title.startsWith('BGP peers'))?.rows ?? []
 
 describe('Calico BGP with BIRD', () => {
   it('full mesh: every pair peers, routes come from BGP, a killed BIRD is withdrawn, a restarted one reconverges', async () => {
-    await withLab(['--datapath', 'calico-bgp', '--nodes', '3'], async (lab) => {
+    await withLab('cp', ['--datapath', 'calico-bgp', '--nodes', '3'], async (lab) => {
       const { sections } = await cnibenchJson<{ sections: InspectSection[] }>(['lab', 'inspect', lab.name, '--json'])
       for (const node of ['node1', 'node2', 'node3']) {
         expect(peersOf(sections, node).map((r) => [r[1], r[4]])).toEqual([['node-to-node mesh', 'Established'], ['node-to-node mesh', 'Established']])
@@ -65,7 +54,7 @@ describe('Calico BGP with BIRD', () => {
   })
 
   it('route reflector: clients peer only with the reflector and still learn every block, with the originator as next hop', async () => {
-    await withLab(['--datapath', 'calico-bgp', '--nodes', '4', '--bgp', 'route-reflector'], async (lab) => {
+    await withLab('cp', ['--datapath', 'calico-bgp', '--nodes', '4', '--bgp', 'route-reflector'], async (lab) => {
       const { sections } = await cnibenchJson<{ sections: InspectSection[] }>(['lab', 'inspect', lab.name, '--json'])
       expect(peersOf(sections, 'node1').map((r) => r[1])).toEqual(['route-reflector client', 'route-reflector client', 'route-reflector client'])
       for (const client of ['node2', 'node3', 'node4']) {
@@ -83,7 +72,7 @@ describe('Calico BGP with BIRD', () => {
 describe('Calico CrossSubnet', () => {
   for (const [encap, filter] of [['ipip', 'ip proto 4'], ['vxlan', 'udp port 4789']] as const) {
     it(`${encap}: native within a subnet, encapsulated across the router`, async () => {
-      await withLab(['--datapath', 'calico-crosssubnet', '--nodes', '3', '--opt', `encap=${encap}`], async (lab) => {
+      await withLab('cp', ['--datapath', 'calico-crosssubnet', '--nodes', '3', '--opt', `encap=${encap}`], async (lab) => {
         const [node1, node2, node3] = lab.nodes
         expect(node1?.underlayIPs[0]).toBe('192.168.250.1')
         expect(node2?.underlayIPs[0]).toBe('192.168.250.2')

@@ -13,19 +13,9 @@ import { runJson } from '../../src/exec/run.js'
 import type { LabView } from '../../src/lab/state.js'
 import { cnibench, uniqueName } from '../helpers/cli.js'
 import { expectLabGone } from '../helpers/leftovers.js'
+import { withLab } from '../helpers/labs.js'
 import { iperfTcp } from '../helpers/traffic.js'
 
-async function withLab(args: string[], body: (lab: LabView) => Promise<void>): Promise<void> {
-  const name = uniqueName('var')
-  const up = await cnibench(['lab', 'up', '--name', name, '--json', ...args])
-  expect(up.code, up.stderr).toBe(0)
-  try {
-    await body(JSON.parse(up.stdout) as LabView)
-  } finally {
-    await cnibench(['lab', 'down', name])
-    await expectLabGone(name)
-  }
-}
 
 /** Every feature's active state of `device` in `netns`, as ethtool reports it (JSON). */
 async function ethtool(netns: string, device: string): Promise<Record<string, boolean>> {
@@ -35,7 +25,7 @@ async function ethtool(netns: string, device: string): Promise<Record<string, bo
 
 describe('the router of a two-subnet lab', () => {
   it('forwards IP-in-IP super-packets whole: the wire toward the far node carries packets far larger than the MTU', async () => {
-    await withLab(['--datapath', 'calico-crosssubnet'], async (lab) => {
+    await withLab('var', ['--datapath', 'calico-crosssubnet'], async (lab) => {
       const [pod1, pod2] = lab.pods as [LabView['pods'][number], LabView['pods'][number]]
       const pidDir = mkdtempSync(join(tmpdir(), 'cnibench-router-'))
       const wire = `cnb-${lab.name}.wire`
@@ -76,7 +66,7 @@ describe('NIC offload profiles', () => {
     ['none', ['tcp-segmentation-offload', 'generic-segmentation-offload', 'generic-receive-offload', 'tx-checksumming', 'rx-checksumming'], []],
     ['custom:tx-udp_tnl-csum-segmentation=off,gro=on', ['tx-udp_tnl-csum-segmentation'], ['tx-udp_tnl-segmentation', 'generic-receive-offload']],
   ])('%s: applied to every node\'s eth0 and read back with ethtool -k', async (profile, offFeatures, onFeatures) => {
-    await withLab(['--datapath', 'flannel-vxlan', '--nic-offloads', profile], async (lab) => {
+    await withLab('var', ['--datapath', 'flannel-vxlan', '--nic-offloads', profile], async (lab) => {
       expect(lab.nicOffloads.profile).toBe(profile)
       expect(lab.nicOffloads.notApplied).toEqual([])
       for (const node of lab.nodes) {

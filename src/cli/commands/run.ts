@@ -68,7 +68,7 @@ export function registerRun(program: Command): void {
     .option('--warmup <s>', 'seconds of traffic before measuring, excluded (default 0.5)', numberOption)
     .option('--samples <n>', 'least samples per cell, taken in interleaved rounds (default 5)', intOption)
     .option('--precision <points>', 'after --samples, add rounds until every overhead\'s 95% CI is within ±points, or --max-time runs out; off: exactly --samples (default 5)')
-    .option('--max-time <duration>', 'time budget for the rounds beyond --samples, e.g. 15m (default 11m)')
+    .option('--max-time <duration>', 'time budget for the rounds beyond --samples, e.g. 15m (default 12m)')
     .option('--max-samples <n>', 'most samples a cell takes while chasing --precision (default 30)', intOption)
     .option('--no-wait', 'if another measurement is running on this machine, refuse instead of waiting for it')
     .option('--allow-concurrent', 'measure even while another measurement runs (every sample is marked as contended)')
