@@ -16,7 +16,11 @@ import { CnibenchError } from '../errors.js'
 import { inNetns } from '../exec/netns.js'
 import { runJson } from '../exec/run.js'
 import type { Script } from './script.js'
-import type { LabPlan } from './topology.js'
+
+/** The part of a lab plan the profiles act on (structural, so the planner can hold a profile without a cycle). */
+interface PlannedNodes {
+  nodes: readonly { name: string; netns: string }[]
+}
 
 export interface NicProfile {
   /** full | no-tunnel-offload | none | custom:feature=on|off,... */
@@ -98,7 +102,7 @@ function badProfile(text: string, why: string): CnibenchError {
 }
 
 /** The ethtool step for each node's eth0 (nothing for `full`). Pure: part of the lab's Script, shown by --dry-run. */
-export function offloadSteps(plan: LabPlan, profile: NicProfile, script: Script): void {
+export function offloadSteps(plan: PlannedNodes, profile: NicProfile, script: Script): void {
   const settings = Object.entries(profile.features).flatMap(([feature, state]) => [feature, state])
   if (settings.length === 0) return
   for (const node of plan.nodes) script.ethtool(node.netns, '-K', 'eth0', ...settings)
@@ -127,7 +131,7 @@ const SHORT_NAMES: Record<string, string> = {
 }
 
 /** Read every node's eth0 offloads back and check the profile took. */
-export async function readOffloads(plan: LabPlan, profile: NicProfile): Promise<OffloadReadback> {
+export async function readOffloads(plan: PlannedNodes, profile: NicProfile): Promise<OffloadReadback> {
   const devices: Record<string, OffloadState> = {}
   const notApplied: string[] = []
   for (const node of plan.nodes) {
