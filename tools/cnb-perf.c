@@ -97,13 +97,18 @@ static int is_udp(int test)
 	return test == UDP_STREAM || test == UDP_RR;
 }
 
+/* Run on `cpu`, or with cpu < 0 on every online CPU (the server may have inherited a narrower set). */
 static void pin_to(int cpu)
 {
-	if (cpu < 0)
-		return;
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &set);
+	} else {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		for (long i = 0; i < online && i < CPU_SETSIZE; i++)
+			CPU_SET((int)i, &set);
+	}
 	if (sched_setaffinity(0, sizeof set, &set) != 0)
 		fail("sched_setaffinity");
 }

@@ -5,6 +5,7 @@
  * namespaces; servers are started with pid files in the lab's directory so an interrupt can stop them.
  */
 import { readFile, rm } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { mergeHistograms, histogramMean, histogramQuantile, serializeHistogram } from '../analysis/histogram.js'
 import { median } from '../analysis/stats.js'
 import type { ClientOutput, Engine, EngineResult } from '../engines/engine.js'
@@ -98,8 +99,12 @@ async function runClient(ctx: SampleContext, argv: string[], files: string[]): P
   return { stdout: result.stdout, stderr: result.stderr, code: result.code, files: contents }
 }
 
+/**
+ * `argv` on the sample's CPU, or, unpinned, on every CPU: cnibench keeps itself off the measurement CPU during a run
+ * (runner.keepOffMeasurementCpu) and its children would otherwise inherit that.
+ */
 function pinned(ctx: SampleContext, argv: string[]): string[] {
-  return ctx.pinCpu === undefined ? argv : ['taskset', '-c', String(ctx.pinCpu), ...argv]
+  return ['taskset', '-c', ctx.pinCpu === undefined ? `0-${availableParallelism() - 1}` : String(ctx.pinCpu), ...argv]
 }
 
 /** Several flows of one sample as one result: rates add up, latency histograms merge, the rest take the median. */
