@@ -146,14 +146,18 @@ export async function readOffloads(plan: PlannedNodes, profile: NicProfile): Pro
   return { profile: profile.name, devices, notApplied }
 }
 
-/** `ethtool --json -k DEV` inside `netns` (or the host's namespace when `netns` is undefined: read-only). */
-export async function deviceOffloads(netns: string | undefined, device: string): Promise<OffloadState> {
+/**
+ * `ethtool --json -k DEV` inside `netns` (or the host's namespace when `netns` is undefined: read-only). Features the
+ * driver fixes are left out unless `includeFixed`: a lab's veth can change them, a real NIC cannot, and for a real
+ * NIC what is fixed off is the point.
+ */
+export async function deviceOffloads(netns: string | undefined, device: string, includeFixed = false): Promise<OffloadState> {
   const argv = ['ethtool', '--json', '-k', device]
   const parsed = await runJson<{ [feature: string]: { active?: boolean; fixed?: boolean | null } | string }[]>(netns ? inNetns(netns, argv) : argv)
   const entry = parsed?.[0] ?? {}
   const state: OffloadState = {}
   for (const [feature, value] of Object.entries(entry)) {
-    if (typeof value === 'object' && typeof value.active === 'boolean' && value.fixed !== true) state[feature] = value.active
+    if (typeof value === 'object' && typeof value.active === 'boolean' && (includeFixed || value.fixed !== true)) state[feature] = value.active
   }
   return state
 }

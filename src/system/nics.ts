@@ -23,7 +23,7 @@ export async function hostNics(): Promise<HostNic[]> {
   for (const device of names) {
     const driver = await readlink(join('/sys/class/net', device, 'device', 'driver')).catch(() => '')
     if (!driver) continue
-    const offloads = await deviceOffloads(undefined, device).catch(() => ({}))
+    const offloads = await deviceOffloads(undefined, device, true).catch(() => ({}))
     nics.push({ device, driver: basename(driver), offloads, resembles: resemblingProfile(offloads) })
   }
   return nics
@@ -38,8 +38,8 @@ export function resemblingProfile(state: OffloadState): keyof typeof nicProfiles
   return 'full'
 }
 
-/** One line per NIC for doctor: driver, the profile it resembles, and the offloads it lacks compared with veth. */
+/** One line per NIC for doctor: driver, the profile it resembles, and the segmentation offloads it lacks that veth has. */
 export function describeNic(nic: HostNic, veth: OffloadState): string {
-  const lacks = missingOffloads(nic.offloads, veth).filter((f) => f.startsWith('tx-') || f.includes('segmentation'))
+  const lacks = missingOffloads(nic.offloads, veth).filter((f) => f.includes('segmentation'))
   return `${nic.device} (${nic.driver}): resembles --nic-offloads ${nic.resembles}${lacks.length > 0 ? `; lacks ${lacks.join(', ')}` : ''}`
 }
