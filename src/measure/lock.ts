@@ -48,7 +48,7 @@ export async function acquireMeasurementLock(what: string, opts: LockOptions): P
   for (;;) {
     if (await tryCreate(lockPath(), me)) return { contendedWith: undefined, release: () => releaseIfMine(me) }
     const holder = await readActivity(lockPath())
-    if (!holder || !(await isOurs({ ...holder, label: '', argv: [] }))) {
+    if (!holder || !(await alive(holder))) {
       await rm(lockPath(), { force: true }) // left by a process that is gone (kill -9, reboot)
       continue
     }
@@ -79,6 +79,11 @@ async function releaseIfMine(me: Activity): Promise<void> {
   if (holder?.pid === me.pid && holder.startTime === me.startTime) await rm(lockPath(), { force: true })
 }
 
+/** The process that wrote `activity` is still running (same pid and start time). */
+function alive(activity: Activity): Promise<boolean> {
+  return isOurs({ ...activity, label: '', argv: [] })
+}
+
 async function self(what: string): Promise<Activity> {
   return { pid: process.pid, startTime: await readStartTime(process.pid), what, since: new Date().toISOString() }
 }
@@ -107,7 +112,7 @@ export async function otherActivities(): Promise<Activity[]> {
   for (const name of names) {
     const activity = await readActivity(join(activityDir(), name))
     if (!activity) continue
-    if (!(await isOurs({ ...activity, label: '', argv: [] }))) {
+    if (!(await alive(activity))) {
       await rm(join(activityDir(), name), { force: true })
       continue
     }
@@ -120,7 +125,7 @@ export async function otherActivities(): Promise<Activity[]> {
 export async function removeStaleMeasurementFiles(): Promise<number> {
   let removed = 0
   const holder = await readActivity(lockPath())
-  if (holder && !(await isOurs({ ...holder, label: '', argv: [] }))) {
+  if (holder && !(await alive(holder))) {
     await rm(lockPath(), { force: true })
     removed++
   }

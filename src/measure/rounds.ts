@@ -72,7 +72,8 @@ export interface Unmet {
 }
 
 export type Decision =
-  | { kind: 'round'; number: number; keys: string[]; unmet: Unmet[] | undefined }
+  /** `attempts`: samples each cell has taken so far (the next one's iteration is one more). */
+  | { kind: 'round'; number: number; keys: string[]; unmet: Unmet[] | undefined; attempts: ReadonlyMap<string, number> }
   | { kind: 'stop'; stoppedBy: 'complete' | 'time-budget'; unmet: Unmet[] }
 
 export interface DecisionInputs {
@@ -95,9 +96,10 @@ export interface DecisionInputs {
 export function decideNext(inputs: DecisionInputs): Decision {
   const { cells, samples, config } = inputs
   const summary = summarizeRun(inputs.run, cells, samples, config.baseline)
-  const idOf = new Map(cells.map((c) => [c.key, c.id]))
+  const taken = new Map<number, number>()
+  for (const s of samples) taken.set(s.cellId, (taken.get(s.cellId) ?? 0) + 1)
   const progress = new Map<string, CellProgress>()
-  for (const cell of summary.cells) progress.set(cell.key, { kept: cell.samples, attempts: samples.filter((s) => s.cellId === idOf.get(cell.key)).length })
+  for (const [i, cell] of summary.cells.entries()) progress.set(cell.key, { kept: cell.samples, attempts: taken.get(cells[i]?.id ?? -1) ?? 0 })
   const target = precisionTarget(config)
   const unmet = target === undefined ? undefined : assessPrecision(summary, target).filter((p) => !p.met).map((p) => ({ key: p.key, halfWidth: p.halfWidth }))
   const keys = nextRound({ cells, progress, baseline: config.baseline, minSamples: config.samples, maxSamples: config.maxSamples, ...(unmet ? { unmet: new Set(unmet.map((u) => u.key)) } : {}) })
@@ -106,5 +108,6 @@ export function decideNext(inputs: DecisionInputs): Decision {
   const estimateMs = keys.reduce((sum, key) => sum + inputs.secondsPerSample(key), 0) * 1000
   if (minimumTaken && inputs.deadline !== undefined && inputs.now + estimateMs > inputs.deadline) return { kind: 'stop', stoppedBy: 'time-budget', unmet: unmet ?? [] }
   const number = 1 + Math.max(0, ...[...progress.values()].map((p) => p.attempts))
-  return { kind: 'round', number, keys: shuffleRound(keys, config.seed, number), unmet }
+  const attempts = new Map([...progress].map(([key, p]) => [key, p.attempts]))
+  return { kind: 'round', number, keys: shuffleRound(keys, config.seed, number), unmet, attempts }
 }

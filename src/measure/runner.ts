@@ -97,7 +97,7 @@ export async function measureRun(store: ResultStore, runId: string, config: RunC
       for (const key of decision.keys) {
         const cell = byKey.get(key) as CellRecord
         const testbed = labs.get(testbedKey(cell)) as { lab: LabRecord; ownNetns: Set<number> }
-        const iteration = samples.filter((s) => s.cellId === cell.id).length + 1 // a cell is visited once per round
+        const iteration = (decision.attempts.get(key) ?? 0) + 1 // a cell is visited once per round
         const t0 = performance.now()
         const sample = await takeSample(cell, testbed, iteration, config, port, servers)
         seconds.set(key, [...(seconds.get(key) ?? []), (performance.now() - t0) / 1000])

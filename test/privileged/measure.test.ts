@@ -133,7 +133,7 @@ describe('one measurement at a time', () => {
     const refused = await cnibench([...args('b.db'), '--no-wait'])
     expect(refused.code).toBe(1)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
-    expect(refused.stderr).toMatch(/another measurement is running on this machine: run \(pid \d+/)
+    expect(refused.stderr).toMatch(/another measurement is running on this machine: run r[0-9a-z]{7} \(pid \d+/)
 
     const contended = await cnibenchJson<RunJson & { warnings: string[] }>([...args('c.db'), '--allow-concurrent', '--samples', '1', '--json'])
     expect(contended.warnings.join('\n')).toMatch(/samples taken while another measurement ran \(contended, kept\)/)
@@ -144,7 +144,7 @@ describe('one measurement at a time', () => {
     const waitingExit = new Promise<number>((resolve) => waiting.on('close', (code) => resolve(code ?? -1)))
     expect(await firstExit).toBe(0)
     expect(await waitingExit).toBe(0)
-    expect(stderr).toMatch(/waiting for another measurement to finish: run \(pid \d+/)
+    expect(stderr).toMatch(/waiting for another measurement to finish: run r[0-9a-z]{7} \(pid \d+/)
     expect(firstDone).toBe(true)
   })
 })

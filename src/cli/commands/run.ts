@@ -19,10 +19,10 @@ import { measureRun, newRunId, pinCpu } from '../../measure/runner.js'
 import { testKinds, type TestKind } from '../../measure/tests.js'
 import { nicProfiles, splitNicProfiles } from '../../lab/offloads.js'
 import { exporters } from '../../report/export.js'
-import { availabilityOf, probeHost, requireRoot } from '../../system/doctor.js'
+import { availabilityOf, probeHost, requireRoot, type HostReport } from '../../system/doctor.js'
 import { fingerprint } from '../../system/environment.js'
 import { version } from '../../version.js'
-import type { ResultStore } from '../../store/db.js'
+import type { ResultStore, RunRecord } from '../../store/db.js'
 import { onInterrupt } from '../interrupt.js'
 import { intOption, listOption, numberOption } from '../options.js'
 import { printJson } from '../output.js'
@@ -94,18 +94,22 @@ async function runCommand(opts: RunOptions): Promise<void> {
   requireRoot('cnibench run')
   const store = openStore(opts.db)
   const progress = createProgress()
-  const lock = await acquireMeasurementLock(opts.resume ? `run ${opts.resume} (resumed)` : 'run', {
+  // Everything a user can get wrong is checked before waiting for the machine: a typo never waits ten minutes.
+  const resumable = opts.resume ? await checkResumable(store, opts.resume) : undefined
+  const planned = resumable ? undefined : await planNewRun(opts)
+  const runId = resumable?.id ?? newRunId()
+  const lock = await acquireMeasurementLock(`run ${runId}`, {
     wait: opts.wait !== false,
     allowConcurrent: opts.allowConcurrent === true,
     onWait: (holder) => progress.note(`waiting for another measurement to finish: ${holder.what} (pid ${holder.pid}, since ${holder.since}); --no-wait to refuse instead`),
   })
-  const unregister = await registerActivity('cnibench run')
+  const unregister = await registerActivity(`run ${runId}`)
   const stopWatchingLock = onInterrupt(async () => {
     await unregister()
     await lock.release()
   })
   try {
-    const { runId, config } = opts.resume ? await prepareResume(store, opts.resume) : await prepareNewRun(store, opts, lock.contendedWith !== undefined)
+    const config = resumable ? await resume(store, resumable) : await createNewRun(store, runId, planned as PlannedRun, lock.contendedWith !== undefined)
     if (lock.contendedWith) progress.note(`measuring alongside ${lock.contendedWith.what} (pid ${lock.contendedWith.pid}): every sample is marked as contended`)
     progress.note(`run ${runId}: results go to ${store.path} as they are taken`)
     const stopWatching = onInterrupt(() => {
@@ -143,10 +147,15 @@ async function runCommand(opts: RunOptions): Promise<void> {
   }
 }
 
-async function prepareNewRun(store: ResultStore, opts: RunOptions, contended: boolean): Promise<{ runId: string; config: RunConfig }> {
+interface PlannedRun {
+  config: RunConfig
+  plan: ReturnType<typeof planRun>
+  host: HostReport
+}
+
+/** The matrix from config file and flags, checked, with the datapaths and engines this host can run. Writes nothing. */
+async function planNewRun(opts: RunOptions): Promise<PlannedRun> {
   const config = mergeConfig(opts.config ? loadConfigFile(opts.config) : {}, flagsToConfig(opts))
-  // The rule is stored with the run, so the run is always read the way it was measured.
-  config.disturbances = { ...defaultDisturbanceRule, excludeForeignLoad: !contended }
   const host = await probeHost()
   const isAvailable = (e: Parameters<typeof engineAvailability>[0]) => engineAvailability(e, host, version).available
   const plan = planRun(config, {
@@ -156,7 +165,13 @@ async function prepareNewRun(store: ResultStore, opts: RunOptions, contended: bo
     },
     engineFor: (test) => chooseEngine(test, isAvailable, config.engines?.[test]),
   })
-  const runId = newRunId()
+  return { config, plan, host }
+}
+
+/** Store the new run and its cells (under the measurement lock). */
+async function createNewRun(store: ResultStore, runId: string, { config, plan, host }: PlannedRun, contended: boolean): Promise<RunConfig> {
+  // The rule is stored with the run, so the run is always read the way it was measured.
+  config.disturbances = { ...defaultDisturbanceRule, excludeForeignLoad: !contended }
   store.createRun({
     id: runId,
     createdAt: new Date().toISOString(),
@@ -190,20 +205,26 @@ async function prepareNewRun(store: ResultStore, opts: RunOptions, contended: bo
     }),
   )
   for (const s of plan.skipped) process.stderr.write(`cnibench: not measuring ${s.datapath}: ${s.reason}\n`)
-  return { runId, config }
+  return config
 }
 
-async function prepareResume(store: ResultStore, id: string): Promise<{ runId: string; config: RunConfig }> {
+/** The stored run `id`, if it can be resumed; a one-line error if it is complete or still running. */
+async function checkResumable(store: ResultStore, id: string): Promise<RunRecord> {
   const run = store.requireRun(id)
   const status = await statusOf(run)
   if (status === 'complete') throw new CnibenchError('E_USAGE', `run ${run.id} is already complete`, { hint: `see it with \`cnibench results show ${run.id}\`` })
   if (status === 'running') {
     throw new CnibenchError('E_USAGE', `run ${run.id} is still running (pid ${run.owner?.pid})`, { hint: 'wait for it, or stop that process first' })
   }
+  return run
+}
+
+/** Mark `run` running again under this process, noting the resume and the environment it resumes in. */
+async function resume(store: ResultStore, run: RunRecord): Promise<RunConfig> {
   const host = await probeHost()
   const resumes = [...(run.notes.resumes ?? []), { at: new Date().toISOString(), environment: { ...(await fingerprint(host)) } }]
   store.updateRun(run.id, { status: 'running', finishedAt: null, owner: await currentOwner(), notes: { ...run.notes, resumes } })
-  return { runId: run.id, config: run.config as RunConfig }
+  return run.config as RunConfig
 }
 
 function expandTests(tests: string[]): TestKind[] {

@@ -45,8 +45,8 @@ export function nodeOvs(runDir: string, node: NodePlan): NodeOvs {
 /**
  * Create the database, start both daemons in the node's namespace, create br-int with `datapathType`. `userspaceTso`
  * (netdev only) lets the userspace datapath exchange TSO/checksum-offloaded packets with its AF_PACKET ports through
- * virtio-net headers instead of requiring senders to turn offloads off: 4.6 against 0.85 Gbit/s on a 2-vCPU VM. It is
- * read when ovs-vswitchd starts, so it is written to the database first.
+ * virtio-net headers instead of requiring senders to turn offloads off: 3.4 against 0.72 Gbit/s in the main job on a
+ * 2-vCPU VM. It is read when ovs-vswitchd starts, so it is written to the database first.
  */
 export async function startOvs(node: NodePlan, runtime: LabRuntime, datapathType: 'system' | 'netdev', userspaceTso = false): Promise<NodeOvs> {
   const ovs = nodeOvs(runtime.runDir, node)
