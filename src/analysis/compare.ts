@@ -5,15 +5,10 @@
  */
 import { rateMetricOf } from '../measure/metrics.js'
 import { cellKey, variantDefaults } from '../measure/tests.js'
-import type { CellRecord, RunRecord, SampleRecord } from '../store/db.js'
+import type { CellRecord, SampleRecord } from '../store/db.js'
 import { mergeHistograms, histogramQuantile, parseHistogram, type LatencyHistogram } from './histogram.js'
+import type { RunData } from './run-data.js'
 import { bootstrapCi95Two, median, type Interval } from './stats.js'
-
-export interface RunData {
-  run: RunRecord
-  cells: CellRecord[]
-  samples: SampleRecord[]
-}
 
 export interface Change {
   /** (other − reference) / reference */
@@ -42,7 +37,7 @@ const CPU_METRICS = ['cpu_s_per_gbit', 'cpu_us_per_transaction']
 const relative = (ref: number, x: number) => (x - ref) / ref
 
 export function compareRuns(reference: RunData, other: RunData): CellComparison[] {
-  const seed = Number((reference.run.config as { seed?: number }).seed ?? 1)
+  const seed = Number((reference.summary.run.config as { seed?: number }).seed ?? 1)
   const comparisons: CellComparison[] = []
   for (const cell of other.cells) {
     const refCell = reference.cells.find((c) => sameShape(c, cell)) ?? reference.cells.find((c) => sameShapeButNic(c, cell))
@@ -58,8 +53,8 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
       size: cell.size,
       parallel: cell.parallel,
       placement: cell.placement,
-      reference: reference.run.id,
-      other: other.run.id,
+      reference: reference.summary.run.id,
+      other: other.summary.run.id,
       rateMetric,
       differences: differences(refCell, cell),
     }

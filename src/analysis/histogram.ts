@@ -68,3 +68,21 @@ export function serializeHistogram(h: LatencyHistogram): string {
 export function parseHistogram(text: string): LatencyHistogram {
   return new Map(JSON.parse(text) as [number, number][])
 }
+
+/**
+ * The cumulative distribution as [value µs, fraction ≤ value] points, one per occupied bucket, thinned to at most
+ * `maxPoints` (the first and last kept) so a chart of a million round trips stays small.
+ */
+export function histogramCdf(h: LatencyHistogram, maxPoints = 200): [number, number][] {
+  const n = histogramCount(h)
+  if (n === 0) return []
+  const points: [number, number][] = []
+  let seen = 0
+  for (const b of [...h.keys()].sort((x, y) => x - y)) {
+    seen += h.get(b) as number
+    points.push([bucketValue(b) / 1000, seen / n])
+  }
+  if (points.length <= maxPoints) return points
+  const step = (points.length - 1) / (maxPoints - 1)
+  return Array.from({ length: maxPoints }, (_, i) => points[Math.round(i * step)] as [number, number])
+}

@@ -17,7 +17,7 @@ export function halfWidth(ci: Interval | undefined): number | undefined {
   return ci ? (ci[1] - ci[0]) / 2 : undefined
 }
 
-export function overheadText(o: Overhead | undefined): string {
+export function overheadText(o: Pick<Overhead, 'value' | 'ci95'> | undefined): string {
   if (!o) return '—'
   const hw = halfWidth(o.ci95)
   return hw === undefined ? signedPercent(o.value) : `${signedPercent(o.value)} ±${(hw * 100).toFixed(0)}%`
@@ -39,4 +39,11 @@ export function rate(value: number | undefined): string {
 export function us(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '—'
   return value >= 100 ? value.toFixed(0) : value.toFixed(1)
+}
+
+/** "2 × Intel Xeon …, VM (kvm)" from a run's environment fingerprint. */
+export function machineOf(environment: Readonly<Record<string, unknown>>): string {
+  const e = environment
+  const virt = e['virtualization'] === 'vm' ? `VM${e['hypervisor'] ? ` (${String(e['hypervisor'])})` : ''}` : 'bare metal'
+  return `${String(e['cpuCount'] ?? '?')} × ${String(e['cpuModel'] ?? '?')}, ${virt}`
 }

@@ -1,10 +1,9 @@
 /**
- * The comparison table the main job prints: one row per datapath, the headline figure of each test with its 95% CI,
- * and the overhead against the baseline with its CI. Pure: (RunSummary) => string.
+ * The comparison table the main job prints, as text shared by the terminal and Markdown renderers: one row per
+ * datapath, the headline figure of each test with its 95% CI, and the overhead against the baseline with its CI.
  */
-import type { CellSummary, RunSummary } from '../analysis/summary.js'
-import { datapathNames, getDatapath } from '../lab/datapaths/index.js'
-import { variantDefaults } from '../measure/tests.js'
+import type { CellSummary } from '../analysis/summary.js'
+import { rowKeyOf, type CellGroup, type RowInfo, type RunReport } from './model.js'
 import { table } from './text-table.js'
 import { overheadText, rate, us, withCi } from './format.js'
 
@@ -36,50 +35,43 @@ export interface TableBlock {
   rows: string[][]
 }
 
-/**
- * The comparison as data, one row per datapath with the baseline first. When each test has one message size (the
- * default matrix), everything fits one block and headers carry the size; otherwise one block per size.
- */
-export function comparisonBlocks(summary: RunSummary): TableBlock[] {
-  const sizesPerTest = new Map<string, Set<number>>()
-  for (const c of summary.cells) sizesPerTest.set(c.test, (sizesPerTest.get(c.test) ?? new Set()).add(c.size))
-  const bySize = [...sizesPerTest.values()].some((sizes) => sizes.size > 1)
-  return [...groupCells(summary.cells, bySize)].map(([title, cells]) => {
+/** The comparison as text blocks, one per group of the model, one row per lab with the baseline first. */
+export function comparisonBlocks(report: RunReport): TableBlock[] {
+  return report.groups.map((group) => {
+    const { cells } = group
     const shown = columns.filter((col) => cells.some((c) => c.test === col.test))
-    const rowKeys = orderRows([...new Map(cells.map((c) => [rowKey(c), c])).values()], summary.baseline)
-    const rows = rowKeys.map((first) => {
-      const isBase = first.datapath === summary.baseline
-      return [
-        rowLabel(first, summary.baseline),
+    const rows = report.rows
+      .filter((row) => cells.some((c) => rowKeyOf(c) === row.key))
+      .map((row) => [
+        rowLabel(row),
         ...shown.map((col) => {
-          const cell = cells.find((c) => rowKey(c) === rowKey(first) && c.test === col.test)
-          if (!cell || (col.overhead && isBase)) return '—'
+          const cell = cells.find((c) => rowKeyOf(c) === row.key && c.test === col.test)
+          if (!cell || (col.overhead && row.isBaseline)) return '—'
           return col.cell(cell)
         }),
-      ]
-    })
+      ])
     const header = (col: Column) => {
       const size = cells.find((c) => c.test === col.test)?.size
-      return bySize || col.overhead || size === undefined ? col.header : `${col.header} (${sizeLabel(size)})`
+      return group.size !== undefined || col.overhead || size === undefined ? col.header : `${col.header} (${sizeLabel(size)})`
     }
-    return { title, headers: ['datapath', ...shown.map(header)], rows }
+    return { title: groupTitle(group), headers: ['datapath', ...shown.map(header)], rows }
   })
 }
 
-/** A row is one lab within a block: the datapath and, when it is not the datapath's own, its underlay. */
-const rowKey = (c: CellSummary) => `${c.datapath}/${c.variant['underlay'] ?? ''}`
-
 /** "host (base)", "host (base, via router)", "ovs [userspace]": the caveat travels with the name. */
-function rowLabel(c: CellSummary, baseline: string): string {
-  const routed = c.variant['underlay'] === 'routed' && (getDatapath(c.datapath).underlays ?? ['switched'])[0] !== 'routed'
-  const notes = [...(c.datapath === baseline ? ['base'] : []), ...(routed ? ['via router'] : [])]
-  const caveat = typeof c.context['caveat'] === 'string' ? ` [${c.context['caveat']}]` : ''
-  return `${c.datapath}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}${caveat}`
+export function rowLabel(row: RowInfo): string {
+  const notes = [...(row.isBaseline ? ['base'] : []), ...(row.viaRouter ? ['via router'] : [])]
+  return `${row.datapath}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}${row.caveat ? ` [${row.caveat}]` : ''}`
 }
 
-export function renderTable(summary: RunSummary): string {
-  const blocks = comparisonBlocks(summary).map((b) => `${b.title}\n${table(b.headers, b.rows, { alignRight: b.headers.map((_, i) => i).slice(1) })}\n`)
-  return [...blocks, legend(summary)].join('\n')
+export function groupTitle(g: CellGroup): string {
+  const flows = `${g.parallel} flow${g.parallel > 1 ? 's' : ''}, ${g.placement}, NIC offloads ${g.nic}`
+  return g.size !== undefined ? `${sizeLabel(g.size)} messages, ${flows}` : flows
+}
+
+export function renderTable(report: RunReport): string {
+  const blocks = comparisonBlocks(report).map((b) => `${b.title}\n${table(b.headers, b.rows, { alignRight: b.headers.map((_, i) => i).slice(1) })}\n`)
+  return [...blocks, legend(report)].join('\n')
 }
 
 function latency(c: CellSummary): string {
@@ -94,35 +86,19 @@ function percent(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(1)}%`
 }
 
-function groupCells(cells: CellSummary[], bySize: boolean): Map<string, CellSummary[]> {
-  const groups = new Map<string, CellSummary[]>()
-  for (const c of cells) {
-    const flows = `${c.parallel} flow${c.parallel > 1 ? 's' : ''}, ${c.placement}, NIC offloads ${c.variant['nic'] ?? variantDefaults['nic']}`
-    const title = bySize ? `${sizeLabel(c.size)} messages, ${flows}` : flows
-    groups.set(title, [...(groups.get(title) ?? []), c])
-  }
-  return groups
-}
-
-/** 10240 → "10K", 1024 → "1K", 512 → "512B": the seed's way of naming sizes. */
+/** 10240 → "10K", 1024 → "1K", 512 → "512B": the bank's study's way of naming sizes. */
 export function sizeLabel(bytes: number): string {
   return bytes % 1024 === 0 ? `${bytes / 1024}K` : `${bytes}B`
 }
 
-/** The baseline first (on its own underlay, then via the router), then datapaths in registry order. */
-function orderRows(cells: CellSummary[], baseline: string): CellSummary[] {
-  const order = (c: CellSummary) => (c.datapath === baseline ? -2 + (c.variant['underlay'] === 'routed' ? 0.5 : 0) : datapathNames.indexOf(c.datapath as never))
-  return cells.sort((a, b) => order(a) - order(b))
-}
-
 /** One line per datapath whose figures rest on something other than the real plugin's usual path. */
-function caveats(summary: RunSummary): string[] {
-  const seen = new Map<string, string>()
-  for (const c of summary.cells) if (typeof c.context['caveat'] === 'string') seen.set(c.datapath, `${c.datapath} [${c.context['caveat']}]: ${String(c.context['implementation'])}`)
-  return [...seen.values()].map((line) => `Not the plugin's usual path: ${line}.`)
+export function caveatLines(report: RunReport): string[] {
+  return report.rows.filter((r) => r.caveat).map((r) => `Not the plugin's usual path: ${r.datapath} [${r.caveat}]: ${String(r.implementation)}.`)
 }
 
-export function legend(summary: RunSummary): string {
+/** Sample counts, what "vs base" means, the engines, the caveats: what a reader needs beside the table. */
+export function legend(report: RunReport): string {
+  const { summary } = report
   const engines = new Map<string, string>()
   for (const c of summary.cells) engines.set(c.test, `${c.engine} ${c.engineVersion}`)
   const counts = summary.cells.map((c) => c.samples)
@@ -134,6 +110,6 @@ export function legend(summary: RunSummary): string {
     ...(excluded > 0 ? [`${excluded} sample(s) hit by a dip or by other programs' load were excluded and re-taken (see the notes).`] : []),
     `"vs base" = overhead against ${summary.baseline} in this run (less throughput / more latency = positive) ± 95% CI.`,
     `Engines: ${[...engines].map(([t, e]) => `${t} ${e}`).join(', ')}.`,
-    ...caveats(summary),
+    ...caveatLines(report),
   ].join('\n')
 }

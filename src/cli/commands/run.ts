@@ -18,16 +18,16 @@ import { planRun } from '../../measure/plan.js'
 import { measureRun, newRunId, pinCpu } from '../../measure/runner.js'
 import { testKinds, type TestKind } from '../../measure/tests.js'
 import { nicProfiles, splitNicProfiles } from '../../lab/offloads.js'
-import { exporters } from '../../report/export.js'
+import { loadReport } from '../../report/load.js'
+import { renderers } from '../../report/renderers/index.js'
 import { availabilityOf, probeHost, requireRoot, type HostReport } from '../../system/doctor.js'
 import { fingerprint } from '../../system/environment.js'
 import { version } from '../../version.js'
 import type { ResultStore, RunRecord } from '../../store/db.js'
 import { onInterrupt } from '../interrupt.js'
 import { intOption, listOption, numberOption } from '../options.js'
-import { printJson } from '../output.js'
 import { createProgress } from '../progress.js'
-import { loadRunData, openStore, printRunSummary, statusOf } from './results.js'
+import { openStore, statusOf } from './results.js'
 
 interface RunOptions {
   datapaths?: string[]
@@ -130,13 +130,12 @@ async function runCommand(opts: RunOptions): Promise<void> {
       stopWatching()
       progress.finish()
     }
-    const data = loadRunData(store, runId)
-    if (opts.json) printJson(JSON.parse(exporters.json(data)))
-    else printRunSummary(data)
+    const model = loadReport(store, [runId])
+    process.stdout.write(renderers[opts.json ? 'json' : 'terminal'].render(model))
     if (opts.report !== false) {
       const path = opts.report ?? join(dirname(store.path), 'reports', `${runId}.md`)
       mkdirSync(dirname(path), { recursive: true })
-      writeFileSync(path, exporters.md(data))
+      writeFileSync(path, renderers.md.render(model))
       process.stderr.write(`cnibench: report written to ${path}\n`)
     }
   } finally {
