@@ -37,6 +37,9 @@ export interface PacketPath {
   hops: PathHop[]
 }
 
+/** A traced path as a run stores it with its testbed (or why tracing failed), for reports drawn later. */
+export type StoredPath = { placement: string } & (PacketPath | { error: string })
+
 interface RouteAnswer {
   type?: string
   dst: string

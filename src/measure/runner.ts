@@ -15,6 +15,7 @@ import { run } from '../exec/run.js'
 import { getEngine } from '../engines/index.js'
 import { getDatapath } from '../lab/datapaths/index.js'
 import { createLab, destroyLab } from '../lab/lifecycle.js'
+import { tracePath, type StoredPath } from '../lab/path.js'
 import { labDir, ownerAlive, readLabRecord, type LabRecord } from '../lab/state.js'
 import type { LabRequest, PodPlan, Underlay } from '../lab/topology.js'
 import type { CellRecord, ResultStore, SampleInput } from '../store/db.js'
@@ -150,9 +151,28 @@ async function buildLabs(
     const lab = await createLab(request, getDatapath(cell.datapath), { keep: false })
     const namespaces = [lab.plan.wireNetns, ...lab.plan.nodes.map((n) => n.netns), ...lab.plan.pods.map((p) => p.netns)]
     labs.set(key, { lab, ownNetns: await netnsInodes([...new Set(namespaces)]) })
-    store.saveTestbed({ runId, key, datapath: cell.datapath, variant: cell.variant, builtAt: new Date().toISOString(), facts: testbedFacts(lab) })
+    const paths = await tracedPaths(lab, cells.filter((c) => testbedKey(c) === key))
+    store.saveTestbed({ runId, key, datapath: cell.datapath, variant: cell.variant, builtAt: new Date().toISOString(), facts: { ...testbedFacts(lab), paths } })
     await mkdir(workDirOf(request.name), { recursive: true })
   }
+}
+
+/**
+ * The packet path between the pods each placement measures, traced from the lab as built and stored with the run, so
+ * a report draws what was measured without rebuilding anything. A trace that fails costs the run nothing: the error
+ * is stored in the path's place.
+ */
+async function tracedPaths(lab: LabRecord, cells: CellRecord[]): Promise<StoredPath[]> {
+  const paths: StoredPath[] = []
+  for (const placement of new Set(cells.map((c) => c.placement as Placement))) {
+    const [client, server] = endpoints(lab, placement)
+    try {
+      paths.push({ placement, ...(await tracePath(lab, client.name, server.name)) })
+    } catch (error) {
+      paths.push({ placement, error: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  return paths
 }
 
 /** What a lab was built as, stored with the run: underlay, MTUs, implementation, NIC offloads read back per device. */
