@@ -3,7 +3,7 @@
  * Adding a datapath = one file in this folder + one line here.
  */
 import { CnibenchError } from '../../errors.js'
-import type { Datapath } from '../datapath.js'
+import { factsOf, type Datapath, type DatapathOptions } from '../datapath.js'
 import { calicoBgp } from './calico-bgp.js'
 import { calicoCrosssubnet } from './calico-crosssubnet.js'
 import { calicoIpip } from './calico-ipip.js'
@@ -48,4 +48,14 @@ export function getDatapath(name: string): Datapath {
     })
   }
   return found
+}
+
+/**
+ * The caveat of a measured cell: as stored with it, or, for runs stored before caveats were, the datapath's own facts
+ * under the options the run stored (the function that would have stored it).
+ */
+export function caveatOf(datapath: string, context: Readonly<Record<string, unknown>>): string | undefined {
+  if (typeof context['caveat'] === 'string') return context['caveat']
+  if (!datapathNames.includes(datapath as DatapathName)) return undefined
+  return factsOf(getDatapath(datapath), (context['options'] ?? {}) as DatapathOptions).caveat
 }
