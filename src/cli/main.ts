@@ -6,12 +6,15 @@
 import { Command, CommanderError } from 'commander'
 import { CnibenchError, ExitCode } from '../errors.js'
 import { version } from '../version.js'
+import { registerAdvise } from './commands/advise.js'
 import { registerDatapaths } from './commands/datapaths.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerCompare } from './commands/compare.js'
 import { registerLab } from './commands/lab.js'
+import { registerReport } from './commands/report.js'
 import { registerResults } from './commands/results.js'
 import { registerRun } from './commands/run.js'
+import { registerServe } from './commands/serve.js'
 import { installInterruptHandlers } from './interrupt.js'
 
 export function buildProgram(): Command {
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerRun(program)
   registerResults(program)
   registerCompare(program)
+  registerReport(program)
+  registerAdvise(program)
+  registerServe(program)
   return program
 }
 

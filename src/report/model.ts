@@ -3,15 +3,19 @@
  * overheads and notes, and no formatted strings. Built once from the analysed runs; every renderer (terminal, JSON,
  * CSV, Markdown, HTML) reads only this, so the same figure can never read differently in two outputs. Pure.
  */
+import { advise, type Advice } from '../advice/advise.js'
 import type { RunData } from '../analysis/run-data.js'
 import { compareRuns, type CellComparison } from '../analysis/compare.js'
+import { findFindings, type Finding } from '../analysis/findings.js'
 import { histogramCdf, mergeHistograms, parseHistogram } from '../analysis/histogram.js'
 import { assessPrecision, type CellPrecision } from '../analysis/precision.js'
 import type { CellSummary, RunSummary } from '../analysis/summary.js'
-import { datapathNames, getDatapath } from '../lab/datapaths/index.js'
+import { caveatOf, datapathNames, getDatapath } from '../lab/datapaths/index.js'
+import type { StoredPath } from '../lab/path.js'
 import { precisionTarget, type RunConfig } from '../measure/config.js'
 import { variantDefaults, type Variant } from '../measure/tests.js'
 import { version } from '../version.js'
+import { referenceStudies, type ReferenceStudy } from './reference.js'
 
 export interface ReportModel {
   generatedAt: string
@@ -20,6 +24,10 @@ export interface ReportModel {
   runs: RunReport[]
   /** Every later run against the first, cell by cell (empty with one run). */
   changes: CellComparison[]
+  /** Published results shown beside the runs as labelled reference; never part of their statistics. */
+  reference: ReferenceStudy[]
+  /** Navigation the page is served with (the dashboard's), if any. */
+  links?: { label: string; href: string }[]
 }
 
 export interface RunReport {
@@ -34,6 +42,20 @@ export interface RunReport {
   precision: { target: number; cells: CellPrecision[]; stoppedBy: string | undefined } | undefined
   /** Pooled round-trip latency distribution of each request/response cell (key → [µs, cumulative fraction]). */
   latencyCdfs: Record<string, [number, number][]>
+  /** What to know before trusting or comparing a figure, each with the figures it rests on. */
+  findings: Finding[]
+  /** The packet path of each lab as traced when it was built (runs stored before paths were have none). */
+  paths: TestbedPath[]
+  /** The measured datapaths ranked per scenario, with reasons. */
+  advice: Advice
+}
+
+export interface TestbedPath {
+  testbed: string
+  datapath: string
+  /** The row of the comparison this lab is. */
+  row: string
+  path: StoredPath
 }
 
 export interface SampleRow {
@@ -76,6 +98,7 @@ export function buildReportModel(runs: RunData[], now = new Date()): ReportModel
     cnibenchVersion: version,
     runs: runs.map(buildRunReport),
     changes: reference ? others.flatMap((o) => compareRuns(reference, o)) : [],
+    reference: referenceStudies(),
   }
 }
 
@@ -97,13 +120,19 @@ export function buildRunReport(data: RunData): RunReport {
     const kept = samples.filter((s) => s.cellKey === cell.key && s.error === null && s.excluded === null && s.histogram)
     if (kept.length > 0) latencyCdfs[cell.key] = histogramCdf(mergeHistograms(kept.map((s) => parseHistogram(s.histogram as string))))
   }
+  const rows = rowsOf(summary)
   return {
     summary,
     samples: samples.map(({ histogram: _h, ...row }) => row),
-    rows: rowsOf(summary),
+    rows,
     groups: groupsOf(summary.cells),
     precision: precisionOf(summary),
     latencyCdfs,
+    findings: findFindings(summary, rows),
+    advice: advise(summary),
+    paths: summary.testbeds.flatMap((t) =>
+      ((t.facts['paths'] ?? []) as StoredPath[]).map((path) => ({ testbed: t.key, datapath: t.datapath, row: rowKeyOf(t), path })),
+    ),
   }
 }
 
@@ -118,7 +147,7 @@ function rowsOf(summary: RunSummary): RowInfo[] {
     variant: c.variant,
     isBaseline: c.datapath === summary.baseline,
     viaRouter: c.variant['underlay'] === 'routed' && (getDatapath(c.datapath).underlays ?? ['switched'])[0] !== 'routed',
-    caveat: typeof c.context['caveat'] === 'string' ? c.context['caveat'] : undefined,
+    caveat: caveatOf(c.datapath, c.context),
     implementation: typeof c.context['implementation'] === 'string' ? c.context['implementation'] : undefined,
   }))
   // The baseline first (on its own underlay, then via the router), then datapaths in registry order.

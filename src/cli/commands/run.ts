@@ -2,8 +2,6 @@
  * `cnibench run`: measure the matrix on lab datapaths, store every sample as it is taken, print the comparison.
  * `cnibench run --resume RUN` completes an interrupted run without measuring anything twice.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import { CnibenchError } from '../../errors.js'
 import { isInterrupted } from '../../exec/run.js'
@@ -20,6 +18,7 @@ import { testKinds, type TestKind } from '../../measure/tests.js'
 import { nicProfiles, splitNicProfiles } from '../../lab/offloads.js'
 import { loadReport } from '../../report/load.js'
 import { renderers } from '../../report/renderers/index.js'
+import { defaultReportPath, writeReport } from '../../report/write.js'
 import { availabilityOf, probeHost, requireRoot, type HostReport } from '../../system/doctor.js'
 import { fingerprint } from '../../system/environment.js'
 import { version } from '../../version.js'
@@ -84,7 +83,7 @@ export function registerRun(program: Command): void {
     .option('--config <file>', 'YAML file with any of the options above (flags win)')
     .option('--db <file>', 'results database (default: $XDG_DATA_HOME/cnibench/results.db)')
     .option('--resume <run>', 'complete an interrupted run (same matrix, skips what is stored)')
-    .option('--report <file>', 'where to write the Markdown report (default: next to the database)')
+    .option('--report <file>', 'where to write the HTML report (default: reports/<run>.html next to the database)')
     .option('--no-report', 'do not write a report file')
     .option('--json', 'print the results as JSON on stdout (progress stays on stderr)')
     .action(runCommand)
@@ -133,10 +132,8 @@ async function runCommand(opts: RunOptions): Promise<void> {
     const model = loadReport(store, [runId])
     process.stdout.write(renderers[opts.json ? 'json' : 'terminal'].render(model))
     if (opts.report !== false) {
-      const path = opts.report ?? join(dirname(store.path), 'reports', `${runId}.md`)
-      mkdirSync(dirname(path), { recursive: true })
-      writeFileSync(path, renderers.md.render(model))
-      process.stderr.write(`cnibench: report written to ${path}\n`)
+      const path = writeReport(opts.report ?? defaultReportPath(store.path, [runId], renderers.html), renderers.html, model)
+      process.stderr.write(`cnibench: HTML report: ${path}\n`)
     }
   } finally {
     stopWatchingLock()

@@ -1,6 +1,7 @@
 /** The renderers, by the name `--format` and the dashboard's export links use. */
 import { CnibenchError } from '../../errors.js'
 import { csvRenderer } from './csv.js'
+import { htmlRenderer } from './html.js'
 import { jsonRenderer } from './json.js'
 import { markdownRenderer } from './md.js'
 import type { Renderer } from './renderer.js'
@@ -11,6 +12,7 @@ export const renderers = {
   json: jsonRenderer,
   csv: csvRenderer,
   md: markdownRenderer,
+  html: htmlRenderer,
 } as const satisfies Record<string, Renderer>
 
 export type RendererName = keyof typeof renderers
