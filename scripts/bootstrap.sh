@@ -2,12 +2,21 @@
 # Make this checkout ready to run, on Debian or Ubuntu, as root: install the system packages cnibench uses that are
 # missing, install the npm dependencies (which include the Node 24 runtime cnibench runs on), and build (TypeScript
 # and the BPF objects). Each step runs only when needed, so this is quick when everything is already in place.
-# Usage: scripts/bootstrap.sh [--quiet]   (--quiet prints only when something is installed or built)
+# Usage: scripts/bootstrap.sh [--quiet] [--with-test-tools]
+#   --quiet            print only when something is installed or built
+#   --with-test-tools  also install what only the test suite uses (a headless browser for the report's tests)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+test_tools=false
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=true ;;
+    --with-test-tools) test_tools=true ;;
+    *) echo "bootstrap: unknown option $arg (use --quiet, --with-test-tools)" >&2; exit 2 ;;
+  esac
+done
 say() { $quiet || echo "bootstrap: $*"; }
 loud() { echo "bootstrap: $*" >&2; }
 
@@ -20,6 +29,9 @@ APT_PACKAGES=(
   openvswitch-switch                             # OVS datapaths
   ca-certificates                                # npm over TLS
 )
+# Only the test suite needs these: Debian's Chromium, driven by playwright-core, opens the HTML report and dashboard.
+TEST_APT_PACKAGES=(chromium)
+$test_tools && APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 
 # One dpkg-query for all packages and no other process per package: this runs before every ./cnibench command.
 missing_packages() {

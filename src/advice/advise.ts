@@ -208,7 +208,8 @@ function measuredReason(criterion: Criterion, f: CriterionFigure, baseline: stri
   const value = f.overhead.value
   const ci = Number.isFinite(half) ? ` ±${(half * 100).toFixed(0)}` : ''
   const where = `${f.cell.test} ${f.cell.size} B, weight ${weight}`
-  const verdict = Math.abs(value) < half
+  const spansZero = f.overhead.ci95 !== undefined && f.overhead.ci95[0] <= 0 && f.overhead.ci95[1] >= 0
+  const verdict = spansZero
     ? `no different from ${baseline} at 95% (${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(0)}%${ci} points)`
     : `${Math.abs(value * 100).toFixed(0)}%${ci} ${value >= 0 ? 'worse' : 'better'} than ${baseline}`
   return {
@@ -255,13 +256,14 @@ function preferences(scenario: Scenario, facts: PluginFacts | undefined): { pena
   const reasons: Reason[] = []
   const complexity = facts?.facts['operationalComplexity']
   if (scenario.prefers.operationalComplexity === 'low' && typeof complexity?.value === 'number') {
-    penalty += (complexity.value - 1) * PENALTY.perComplexityLevel
-    reasons.push(factReason(`operational complexity ${complexity.value} of 3`, 'operationalComplexity', complexity))
+    const points = (complexity.value - 1) * PENALTY.perComplexityLevel
+    penalty += points
+    reasons.push(factReason(`operational complexity ${complexity.value} of 3${points > 0 ? ` (+${points * 100} points: this scenario prefers simple)` : ''}`, 'operationalComplexity', complexity))
   }
   const encapsulation = facts?.facts['encapsulation']
   if (scenario.prefers.encapsulation === 'none' && typeof encapsulation?.value === 'string') {
     if (encapsulation.value !== 'none') penalty += PENALTY.encapsulation
-    reasons.push(factReason(encapsulation.value === 'none' ? 'no encapsulation' : `encapsulates (${encapsulation.value})`, 'encapsulation', encapsulation))
+    reasons.push(factReason(encapsulation.value === 'none' ? 'no encapsulation' : `encapsulates (${encapsulation.value}; +${PENALTY.encapsulation * 100} points: this scenario prefers none)`, 'encapsulation', encapsulation))
   }
   return { penalty, reasons }
 }

@@ -102,7 +102,9 @@ function routedBaseline(row: RowFacts, summary: RunSummary): Finding {
 }
 
 function firstCellPerDatapath(cells: CellSummary[]): CellSummary[] {
-  return [...new Map(cells.map((c) => [c.datapath, c])).values()]
+  const first = new Map<string, CellSummary>()
+  for (const c of cells) if (!first.has(c.datapath)) first.set(c.datapath, c)
+  return [...first.values()]
 }
 
 function mtuFindings(cell: CellSummary): Finding[] {
@@ -146,14 +148,14 @@ function overheadFindings(cell: CellSummary, baseline: string): Finding[] {
   const { overhead, metric } = headline
   const half = halfWidthOf(overhead)
   const figure: FigureRef = { label: `overhead (${metric})`, value: overhead.value * 100, unit: '%', ...(overhead.ci95 ? { ci95: [overhead.ci95[0] * 100, overhead.ci95[1] * 100] as Interval } : {}) }
-  if (Math.abs(overhead.value) < half) {
+  if (overhead.ci95 && overhead.ci95[0] <= 0 && overhead.ci95[1] >= 0) {
     return [{
       kind: 'ci-wider-than-difference',
       severity: 'caution',
       datapath: cell.datapath,
       test: cell.test,
       title: `${cell.datapath} ${cell.test}: not distinguishable from ${baseline}`,
-      detail: `The 95% CI (±${(half * 100).toFixed(1)} points) is wider than the overhead it would claim (${(overhead.value * 100).toFixed(1)}%): this run does not show a difference. More samples or a quieter machine narrow it.`,
+      detail: `The 95% CI (±${(half * 100).toFixed(1)} points) is wider than the overhead it would claim (${(overhead.value * 100).toFixed(1)}%) and includes zero: this run does not show a difference. More samples or a quieter machine narrow it.`,
       figures: [figure],
     }]
   }

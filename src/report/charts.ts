@@ -20,7 +20,8 @@ export interface BarItem {
   kind: 'baseline' | 'datapath' | 'caveat'
 }
 
-const FONT = { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', fontSize: 12 }
+// No double quotes: ECharts writes the family into a double-quoted SVG style attribute.
+const FONT = { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", fontSize: 12 }
 const ROW_HEIGHT = 26
 const WIDTH = 760
 const LABEL_WIDTH = 230

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { renderers } from '../../src/report/renderers/index.js'
+import { rowLabel } from '../../src/report/table.js'
 import { comparisonText } from '../../src/report/renderers/terminal.js'
 import { FIXTURE_RUN, fixtureModel } from '../helpers/fixture-run.js'
 
@@ -60,5 +61,37 @@ describe('renderers', () => {
     expect(comparisonText(twice)).toContain(`${FIXTURE_RUN} against ${FIXTURE_RUN}`)
     const json = JSON.parse(renderers.json.render(twice)) as { runs: unknown[]; changes: unknown[] }
     expect(json.runs).toHaveLength(2)
+  })
+})
+
+describe('html renderer', () => {
+  const html = renderers.html.render(model)
+  it('is one self-contained file: no script, style, font or image is fetched', () => {
+    expect(html).not.toMatch(/<script[^>]+src=/i)
+    expect(html).not.toMatch(/<link[^>]+href="(?!data:)/i)
+    expect(html).not.toMatch(/<img[^>]+src=/i)
+    expect(html).not.toMatch(/url\(\s*['"]?https?:/i)
+    expect(html).not.toMatch(/@import/i)
+  })
+  it('charts every datapath with whiskers, and names each one in the packet-path section', () => {
+    for (const row of report.rows) expect(html).toContain(`data-datapath="${row.datapath}"`)
+    const charts = html.match(/<svg class="chart"/g) ?? []
+    expect(charts.length).toBeGreaterThanOrEqual(9)
+    for (const row of report.rows) expect(html).toContain(`>${rowLabel(row)}</text>`)
+    // A stored run without traced paths says so instead of drawing something it did not trace.
+    expect(html).toContain('No traced path stored with this run')
+  })
+  it('shows the published reference as such, and advice with reasons', () => {
+    expect(html).toContain('Published reference')
+    expect(html).toContain('not your measurements')
+    expect(html).toContain('Ducastel 2024 (40 GbE)')
+    expect(html).toMatch(/Latency-critical finance/)
+    expect(html).toMatch(/class="tag measured"/)
+  })
+  it('several runs: the change section', { timeout: 60_000 }, () => {
+    const twice = fixtureModel(2)
+    const text = renderers.html.render(twice)
+    expect(text).toContain('Change against the first run')
+    expect(text).toContain('Side by side')
   })
 })

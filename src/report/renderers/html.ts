@@ -42,6 +42,7 @@ function page(model: ReportModel): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="cnibench ${esc(model.cnibenchVersion)}">
+<link rel="icon" href="data:,">
 <title>${esc(title)}</title>
 <style>${STYLE}</style>
 </head>
@@ -412,7 +413,7 @@ nav a.served{font-weight:600}
 .ok{color:var(--ok)} .warn{color:var(--warn)}
 .tag{display:inline-block;font-size:.72rem;padding:0 6px;border-radius:8px;background:#5b6572;color:#fff;vertical-align:middle}
 .tag.measured{background:#3b6fb6}.tag.fact{background:#2e7d6b}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(300px,100%),1fr));gap:12px}.card{min-width:0;overflow-wrap:anywhere}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px 12px;break-inside:avoid}
 .card h3{margin-top:0}
 .card ol{padding-left:1.2em}
@@ -433,9 +434,9 @@ th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertic
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.sortable th{cursor:pointer;user-select:none;background:#f7f8fa}
 table.sortable th[aria-sort=ascending]::after{content:" ▲"}table.sortable th[aria-sort=descending]::after{content:" ▼"}
-table.kv th{width:34%;background:#fafbfc;font-weight:600}
+table.kv{table-layout:fixed}table.kv th{width:34%;background:#fafbfc;font-weight:600}table.kv td,table.kv th{overflow-wrap:anywhere}
 tr.match td{background:#eef4fc}
-.two{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}
+.two{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(300px,100%),1fr));gap:12px}.two>div{min-width:0}
 .reference{border-top:3px dashed var(--line);margin-top:2em}
 details{margin:.3em 0;font-size:.9rem}
 @media (max-width:600px){body{font-size:14px}main{padding:8px}nav{position:static}}
