@@ -1,5 +1,5 @@
 /**
- * Comparing runs (the seed's question: the same datapaths on bare metal and on a VM): for every cell two runs share,
+ * Comparing runs (the question of the bank's bare-metal-vs-VM study: the same datapaths on bare metal and on a VM): for every cell two runs share,
  * the relative change of throughput (or transaction / connection rate), pooled P50 and P99 latency and CPU cost, each
  * with a bootstrap 95% CI that resamples the samples of both runs. Pure.
  */

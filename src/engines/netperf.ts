@@ -1,5 +1,5 @@
 /**
- * netperf, where installed (it is not in Debian main): the seed's own tool, selectable per test (`--engine
+ * netperf, where installed (it is not in Debian main): the tool of the bank's bare-metal-vs-VM study, selectable per test (`--engine
  * TCP_CRR=netperf`) and the reference cnb-perf is held against (bench/engines.ts). Omni output with `-k` selectors: key=value lines, machine-readable.
  * Latency percentiles need a netperf built with --enable-histogram (k8s-netperf's build has it); otherwise they
  * print as -1 and are left out. netperf has no warm-up: its figures include the first moments of the test.

@@ -1,5 +1,5 @@
 /**
- * What the two OVS datapaths share: pods on a flat subnet, OVS per node with the node's eth0 as uplink port, the seed's
+ * What the two OVS datapaths share: pods on a flat subnet, OVS per node with the node's eth0 as uplink port, the
  * OpenFlow rules, and flow counters for `lab inspect`.
  */
 import { inNetns } from '../exec/netns.js'
@@ -23,7 +23,7 @@ export function ovsRequirements(options: DatapathOptions): Requirement[] {
 export const podsOf = (plan: LabPlan, node: string): PodPlan[] => plan.pods.filter((p) => p.node === node)
 
 /**
- * Start OVS on every node, attach `ports(node)` plus eth0 as the uplink, install the seed's flows. The userspace
+ * Start OVS on every node, attach `ports(node)` plus eth0 as the uplink, install the flows. The userspace
  * datapath with AF_PACKET ports runs with userspace TSO, so senders keep their offloads (packet sockets otherwise
  * never complete a checksum left to offload). Its AF_XDP ports cannot take offloaded packets at all, so with them the
  * pods' transmit checksum offload is turned off (what the OVS AF_XDP guide prescribes).

@@ -5,7 +5,7 @@
  * destination MAC, a macvlan to its lower device, a VXLAN or IPIP device to the underlay and the decapsulating device
  * on the far node. Where the kernel's tables are bypassed it asks what bypasses them: cnibench's tc eBPF programs
  * (their live maps, see path-bpf.ts), the datapath's software switch (OVS flows), a TUN daemon (flannel-udp).
- * Seed 003's notation: pod1 eth0 → caliXXXX → node1 eth0 → … → pod2 eth0.
+ * The notation of the Flannel-vs-Calico datapath study: pod1 eth0 → caliXXXX → node1 eth0 → … → pod2 eth0.
  */
 import { run } from '../exec/run.js'
 import { bridgeFdb, inNetns, ipJson, listLinks, type IpLink } from '../exec/netns.js'

@@ -1,5 +1,5 @@
 /**
- * The building blocks datapaths are made of, each as the real plugin builds it (seed 001 section 4 gives the
+ * The building blocks datapaths are made of, each as the real plugin builds it (the eight-schemes namespace study gives the
  * commands): the underlay every lab shares, Calico's routed veth, the CNI bridge plugin's bridged veth (Flannel),
  * a VXLAN VTEP with static neighbour and FDB entries (what flanneld and Felix program), and native routes to the
  * other nodes' pod blocks (host-gw, Calico BGP). Pure: each appends steps to a Script.
@@ -153,7 +153,7 @@ export interface VtepOptions {
 /**
  * A VXLAN VTEP per node and the static state flanneld (or Felix) writes for every other node: an ARP entry for the
  * peer's VTEP address, an FDB entry sending that MAC to the peer's underlay IP, and the peer's pod block routed via
- * its VTEP address "onlink". No multicast, no learning: exactly the seed's commands.
+ * its VTEP address "onlink". No multicast, no learning: exactly the commands of the eight-schemes namespace study.
  */
 export function vxlanMesh(
   plan: LabPlan,

@@ -1,5 +1,5 @@
 /**
- * The netperf-style test matrix (seed 000: TCP_STREAM, UDP_STREAM, TCP_RR, TCP_CRR, UDP_RR with 512 / 1024 / 10K
+ * The netperf-style test matrix (the bank's bare-metal-vs-VM study: TCP_STREAM, UDP_STREAM, TCP_RR, TCP_CRR, UDP_RR with 512 / 1024 / 10K
  * messages) as data: which tests exist, what "size" means for each, and the cells a run is made of. Pure.
  */
 

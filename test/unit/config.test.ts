@@ -48,7 +48,7 @@ describe('planning', () => {
     expect(plan.datapaths).toEqual(['host', 'canal'])
     expect(plan.notes[0]).toMatch(/added the baseline host/)
   })
-  it('uses the given sizes for every test, or the seed pairing for auto', () => {
+  it("uses the given sizes for every test, or the bank's study's pairing for auto", () => {
     expect(sizesFor('UDP_STREAM', { sizes: 'auto' })).toEqual([10240])
     expect(sizesFor('TCP_CRR', { sizes: [512, 10240] })).toEqual([512, 10240])
   })

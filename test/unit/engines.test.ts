@@ -88,7 +88,7 @@ describe('netperf (omni -k output, netperf 2.7.1)', () => {
   it('turns "no netserver" into an error', () => {
     expect(() => netperf.parse(out(fixture('netperf/2.7.1/error_unreachable.txt'), 255), spec('TCP_RR'))).toThrow(/THROUGHPUT/)
   })
-  it('asks for the seed test with request/response sizes', () => {
+  it("asks for the bank's study's test with request/response sizes", () => {
     expect(netperf.client(spec('TCP_CRR', 512), { serverIp: '1.2.3.4', port: 12865 }, '/tmp').argv).toEqual(
       expect.arrayContaining(['-t', 'TCP_CRR', '-r', '512,512', '-k']),
     )

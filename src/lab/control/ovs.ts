@@ -107,11 +107,11 @@ async function waitForSocket(path: string, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-/** OpenFlow port of the node's uplink (eth0) on br-int; pods take 1, 2, ... as in seed 001 section 4.5. */
+/** OpenFlow port of the node's uplink (eth0) on br-int; pods take 1, 2, ... as in the eight-schemes namespace study. */
 export const UPLINK_PORT = 100
 
 /**
- * Seed 001's flows: IP and ARP for a local pod go to its port, everything else leaves through the uplink.
+ * The flows of the eight-schemes namespace study: IP and ARP for a local pod go to its port, everything else leaves through the uplink.
  * `portOf(ip)` is the OpenFlow port behind which that pod sits.
  */
 export function podFlows(podIps: string[], portOf: (ip: string) => number): string[] {

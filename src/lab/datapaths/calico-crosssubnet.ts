@@ -17,7 +17,7 @@ export const calicoCrosssubnet: Datapath = {
   summary: 'Calico CrossSubnet: native routing within a subnet, IP-in-IP (or VXLAN) across subnets',
   plugin:
     'Calico with ipipMode (or vxlanMode) CrossSubnet: routes to nodes in the same subnet go straight out of eth0 like ' +
-    'BGP mode; routes to nodes behind a router go through the tunnel. The seeds\' advice for edge and hybrid sites.',
+    'BGP mode; routes to nodes behind a router go through the tunnel. What the bank\'s bare-metal-vs-VM study advises for edge and hybrid sites.',
   packetPath:
     'same subnet: pod1 eth0 → caliXXXX → node1 eth0 → node2 eth0 → caliXXXX → pod2; other subnet: pod1 eth0 → caliXXXX → ' +
     'tunl0 (IPIP encap) → node1 eth0 → router → node3 eth0 → tunl0 (decap) → caliXXXX → pod3',

@@ -7,7 +7,7 @@ import { needsFeature, type Datapath } from '../datapath.js'
 import { ipipEbpfInspect, ipipEbpfRoutes, ipipCaveat, ipipImplementationLabel, ipipOption, ipipRequirements, resolveIpip, startIpipEbpf, startIpipKernel } from '../encap.js'
 import { blackholeOwnBlocks, routedPod } from '../wiring.js'
 
-/** Calico's manifest default for IPIP pools (veth_mtu 1440, seed 003); newer Calico auto-detects underlay − 20. */
+/** Calico's manifest default for IPIP pools (veth_mtu 1440, as the Flannel-vs-Calico datapath study shows); newer Calico auto-detects underlay − 20. */
 const IPIP_POD_MTU_MARGIN = 60
 
 export const calicoIpip: Datapath = {

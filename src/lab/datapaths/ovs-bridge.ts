@@ -1,5 +1,5 @@
 /**
- * OVS + Linux bridge (seed 001 section 4.6): pods hang off a Linux bridge (linux-br), which reaches br-int through one
+ * OVS + Linux bridge (as the eight-schemes namespace study builds it): pods hang off a Linux bridge (linux-br), which reaches br-int through one
  * veth pair (ovs-br ↔ br-ovs); eth0 is br-int's uplink. The extra bridge and veth hop is what it costs (26% in the
  * seed) — the layout of plugins that keep a Linux bridge per node for iptables-based policy next to OVS.
  */
@@ -12,7 +12,7 @@ export const ovsBridge: Datapath = {
   name: 'ovs-bridge',
   summary: 'OVS + Linux bridge: pods on linux-br, linked to br-int by a veth pair',
   plugin:
-    'Seed 001 section 4.6: pods attach to a Linux bridge (linux-br); a veth pair (ovs-br on the bridge, br-ovs on OVS) ' +
+    'As the eight-schemes namespace study builds it: pods attach to a Linux bridge (linux-br); a veth pair (ovs-br on the bridge, br-ovs on OVS) ' +
     'joins it to br-int, whose flows send IP/ARP for local pods to br-ovs and the rest out of eth0.',
   packetPath: 'pod1 eth0 → vethXXXX → linux-br → ovs-br → br-ovs → br-int (OpenFlow) (node1) → node1 eth0 → underlay → node2 eth0 → br-int → br-ovs → ovs-br → linux-br → vethXXXX → pod2 eth0',
   options: { datapath: ovsDatapathOption, ports: ovsPortsOption },

@@ -1,5 +1,5 @@
 /**
- * Open vSwitch (seed 001 section 4.5): each pod's veth and the node's eth0 are ports of br-int; OpenFlow rules send IP
+ * Open vSwitch (as the eight-schemes namespace study builds it): each pod's veth and the node's eth0 are ports of br-int; OpenFlow rules send IP
  * and ARP for a local pod to its port and everything else out of eth0. Pods share one flat subnet across nodes.
  */
 import type { Datapath } from '../datapath.js'
@@ -11,7 +11,7 @@ export const ovs: Datapath = {
   name: 'ovs',
   summary: 'Open vSwitch: pod veths and eth0 on br-int, OpenFlow rules per pod',
   plugin:
-    'OVS-based plugins (OVN-Kubernetes, Antrea, Kube-OVN; seed 001\'s hand-built version): the pod\'s host veth and the ' +
+    'OVS-based plugins (OVN-Kubernetes, Antrea, Kube-OVN; the hand-built version of the eight-schemes namespace study): the pod\'s host veth and the ' +
     'node\'s physical port are ports of br-int (fail_mode secure); flows match IP and ARP for each local pod and output ' +
     'to its port, anything else goes out of the physical port.',
   packetPath: 'pod1 eth0 → vethXXXX → br-int (OpenFlow) (node1) → node1 eth0 → underlay → node2 eth0 → br-int (OpenFlow) → vethXXXX → pod2 eth0',
