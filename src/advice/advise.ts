@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { headlineOverhead, halfWidthOf } from '../analysis/precision.js'
+import { headlineOverhead, halfWidthOf, latencyOverhead } from '../analysis/precision.js'
 import type { CellSummary, Overhead, RunSummary } from '../analysis/summary.js'
 import { CnibenchError } from '../errors.js'
 import { caveatOf } from '../lab/datapaths/index.js'
@@ -98,11 +98,11 @@ export function scenarioNames(): string[] {
   return Object.keys(loadCatalog().scenarios)
 }
 
-export function pluginFacts(datapath: string): PluginFacts | undefined {
+function pluginFacts(datapath: string): PluginFacts | undefined {
   return loadCatalog().plugins[datapath]
 }
 
-export function sourceOf(id: string | null): Source | null {
+function sourceOf(id: string | null): Source | null {
   return id === null ? null : (loadCatalog().sources[id] ?? null)
 }
 
@@ -127,43 +127,37 @@ export function advise(summary: RunSummary, only?: string): Advice {
 }
 
 function adviseScenario(id: string, scenario: Scenario, summary: RunSummary): ScenarioAdvice {
-  const measured = [...new Set(summary.cells.filter((c) => c.datapath !== summary.baseline && c.samples > 0).map((c) => c.datapath))]
+  const measured = [...new Set(summary.cells.filter((c) => c.datapath !== summary.baseline && c.datapath !== 'host' && c.samples > 0).map((c) => c.datapath))]
   const excluded: ScenarioAdvice['excluded'] = []
-  const candidates: Omit<Ranked, 'rank' | 'tiedWith'>[] = []
-  const missing = new Set<Criterion>()
+  const eligible: { datapath: string; facts: PluginFacts | undefined; figures: Partial<Record<Criterion, CriterionFigure>> }[] = []
   for (const datapath of measured) {
     const facts = pluginFacts(datapath)
     const failed = requirementFailures(scenario, facts)
-    if (failed.length > 0) {
-      excluded.push({ datapath, reasons: failed })
-      continue
-    }
-    const cells = summary.cells.filter((c) => c.datapath === datapath && c.variant['nic'] === undefined)
-    const figures = criteria(cells)
-    let weighted = 0
-    let weights = 0
-    const reasons: Reason[] = []
-    for (const [criterion, weight] of Object.entries(scenario.weights) as [Criterion, number][]) {
-      if (weight <= 0) continue
-      const figure = figures[criterion]
-      if (!figure) {
-        missing.add(criterion)
-        continue
-      }
-      weighted += weight * figure.overhead.value
-      weights += weight
-      reasons.push(measuredReason(criterion, figure, summary.baseline, weight))
-    }
-    if (weights === 0) {
-      excluded.push({ datapath, reasons: [{ text: 'none of the figures this scenario weighs was measured for it in this run', rests: { kind: 'fact', fact: 'measured cells', source: null } }] })
-      continue
-    }
-    const { penalty, reasons: preferenceReasons } = preferences(scenario, facts)
-    reasons.push(...preferenceReasons, ...requirementReasons(scenario, facts))
-    candidates.push({ datapath, plugin: facts?.plugin ?? datapath, mode: facts?.mode ?? '', score: weighted / weights + penalty, reasons })
+    if (failed.length > 0) excluded.push({ datapath, reasons: failed })
+    else eligible.push({ datapath, facts, figures: criteria(summary, datapath) })
   }
+  // Every datapath is ranked on the same criteria: those the run measured for all of them.
+  const weighted = (Object.entries(scenario.weights) as [Criterion, number][]).filter(([, w]) => w > 0)
+  const common = weighted.filter(([c]) => eligible.every((e) => e.figures[c]))
+  const dropped = weighted
+    .filter(([c]) => !common.some(([k]) => k === c))
+    .map(([c]) => {
+      const lacking = eligible.filter((e) => !e.figures[c]).map((e) => e.datapath)
+      return { criterion: c, lacking: lacking.length === eligible.length ? [] : lacking }
+    })
+  const weights = common.reduce((sum, [, w]) => sum + w, 0)
+  const candidates = weights === 0 ? [] : eligible.map((e) => {
+    const reasons = common.map(([c, w]) => measuredReason(c, e.figures[c] as CriterionFigure, summary.baseline, w))
+    const score = common.reduce((sum, [c, w]) => sum + w * (e.figures[c] as CriterionFigure).overhead.value, 0) / weights
+    const { penalty, reasons: preferenceReasons } = preferences(scenario, e.facts)
+    return { datapath: e.datapath, plugin: e.facts?.plugin ?? e.datapath, mode: e.facts?.mode ?? '', score: score + penalty, reasons: [...reasons, ...preferenceReasons, ...requirementReasons(scenario, e.facts)] }
+  })
   const sorted = candidates.sort((a, b) => a.score - b.score)
-  const ranking = sorted.map((c, i) => ({ ...c, rank: i + 1, tiedWith: i > 0 && tied(summary, sorted[i - 1]!.datapath, c.datapath, scenario) ? sorted[i - 1]!.datapath : undefined }))
+  const heaviest = [...common].sort((a, b) => b[1] - a[1])[0]?.[0]
+  const ranking = sorted.map((c, i) => {
+    const above = sorted[i - 1]
+    return { ...c, rank: i + 1, tiedWith: above && heaviest && tied(summary, above.datapath, c.datapath, heaviest) ? above.datapath : undefined }
+  })
   return {
     id,
     title: scenario.title,
@@ -172,7 +166,7 @@ function adviseScenario(id: string, scenario: Scenario, summary: RunSummary): Sc
     from: scenario.from,
     ranking,
     excluded,
-    notShown: notShown(summary, missing),
+    notShown: notShown(summary, dropped),
   }
 }
 
@@ -182,25 +176,36 @@ interface CriterionFigure {
   overhead: Overhead
 }
 
-/** Each criterion's overhead from the run's cells (default lab; the first size measured when there are several). */
-function criteria(cells: CellSummary[]): Partial<Record<Criterion, CriterionFigure>> {
-  const pick = (test: string, metric: string, get: (c: CellSummary) => Overhead | undefined): CriterionFigure | undefined => {
-    // The datapath's own underlay first (a routed lab only when that is all there is).
-    const ordered = cells.filter((c) => c.test === test).sort((x, y) => Number(x.variant['underlay'] !== undefined) - Number(y.variant['underlay'] !== undefined))
-    for (const cell of ordered) {
-      const overhead = get(cell)
-      if (overhead) return { cell, metric, overhead }
-    }
-    return undefined
+/**
+ * The one cell each test is judged on, the same for every datapath: default NIC profile, one flow, inter-node, the
+ * datapath's own underlay first; streams at their largest size, request/response at 1 KiB where measured, else the
+ * smallest. A datapath whose cell failed simply lacks the criterion (it is never judged on another cell).
+ */
+export function judgedCell(summary: RunSummary, datapath: string, test: string): CellSummary | undefined {
+  const all = summary.cells.filter((c) => c.test === test && c.variant['nic'] === undefined && c.parallel === 1 && c.placement === 'inter-node')
+  const sizes = [...new Set(all.map((c) => c.size))].sort((a, b) => a - b)
+  const size = test.endsWith('STREAM') ? sizes.at(-1) : sizes.includes(1024) ? 1024 : sizes[0]
+  const mine = all.filter((c) => c.datapath === datapath && c.size === size)
+  return mine.find((c) => c.variant['underlay'] === undefined) ?? mine[0]
+}
+
+/** Each criterion's overhead from the judged cells; absent where the run has no such figure for this datapath. */
+function criteria(summary: RunSummary, datapath: string): Partial<Record<Criterion, CriterionFigure>> {
+  const from = (test: string, metric: string, get: (c: CellSummary) => Overhead | undefined): CriterionFigure | undefined => {
+    const cell = judgedCell(summary, datapath, test)
+    const overhead = cell ? get(cell) : undefined
+    return cell && overhead ? { cell, metric, overhead } : undefined
   }
-  const out: Partial<Record<Criterion, CriterionFigure>> = {}
-  const set = (k: Criterion, f: CriterionFigure | undefined) => f && (out[k] = f)
-  set('throughput', pick('TCP_STREAM', 'throughput', (c) => c.metrics['throughput_bps']?.overhead))
-  set('latencyP50', pick('TCP_RR', 'P50 round trip', (c) => c.latency?.p50Overhead) ?? pick('UDP_RR', 'P50 round trip', (c) => c.latency?.p50Overhead))
-  set('latencyP99', pick('TCP_RR', 'P99 round trip', (c) => c.latency?.p99Overhead) ?? pick('UDP_RR', 'P99 round trip', (c) => c.latency?.p99Overhead))
-  set('connectionRate', pick('TCP_CRR', 'connections per second', (c) => c.metrics['connections_per_s']?.overhead))
-  set('cpuPerUnit', pick('TCP_STREAM', 'CPU per Gbit', (c) => c.metrics['cpu_s_per_gbit']?.overhead) ?? pick('TCP_RR', 'CPU per transaction', (c) => c.metrics['cpu_us_per_transaction']?.overhead))
-  return out
+  const rr = judgedCell(summary, datapath, 'TCP_RR') ? 'TCP_RR' : 'UDP_RR'
+  const figures: Partial<Record<Criterion, CriterionFigure>> = {
+    throughput: from('TCP_STREAM', 'throughput', (c) => c.metrics['throughput_bps']?.overhead),
+    latencyP50: from(rr, 'P50 round trip', (c) => latencyOverhead(c, 'p50')),
+    latencyP99: from(rr, 'P99 round trip', (c) => latencyOverhead(c, 'p99')),
+    connectionRate: from('TCP_CRR', 'connections per second', (c) => c.metrics['connections_per_s']?.overhead),
+    // CPU per Gbit only: CPU per transaction is another quantity, and the two never share one ranking.
+    cpuPerUnit: from('TCP_STREAM', 'CPU per Gbit', (c) => c.metrics['cpu_s_per_gbit']?.overhead),
+  }
+  return Object.fromEntries(Object.entries(figures).filter(([, f]) => f !== undefined))
 }
 
 function measuredReason(criterion: Criterion, f: CriterionFigure, baseline: string, weight: number): Reason {
@@ -224,31 +229,34 @@ function factReason(text: string, name: string, fact: Fact | undefined): Reason 
   return { text, ...(fact?.note ? { note: fact.note } : {}), rests: { kind: 'fact', fact: name, source: sourceOf(fact?.source ?? null) } }
 }
 
+/**
+ * A requirement not met, or not established by a public source, excludes the datapath: a scenario that requires
+ * policy isolation is never advised a datapath on the hope that it has it.
+ */
 function requirementFailures(scenario: Scenario, facts: PluginFacts | undefined): Reason[] {
   const failures: Reason[] = []
+  const required = scenario.requires.networkPolicy
   const policy = facts?.facts['networkPolicy']
-  if (scenario.requires.networkPolicy && typeof policy?.value === 'string' && POLICY_LEVELS.indexOf(policy.value) < POLICY_LEVELS.indexOf(scenario.requires.networkPolicy)) {
-    failures.push(factReason(`enforces no ${scenario.requires.networkPolicy} network policy (${policy.value}), which this scenario requires`, 'networkPolicy', policy))
+  if (required) {
+    if (typeof policy?.value !== 'string') failures.push(factReason(`whether it enforces ${required} network policy, which this scenario requires, is not established by a public source`, 'networkPolicy', policy))
+    else if (POLICY_LEVELS.indexOf(policy.value) < POLICY_LEVELS.indexOf(required)) failures.push(factReason(`enforces no ${required} network policy (${policy.value}), which this scenario requires`, 'networkPolicy', policy))
   }
   const cross = facts?.facts['crossSubnet']
-  if (scenario.requires.crossSubnet && cross?.value === false) {
-    failures.push(factReason('cannot span nodes in different subnets, which this scenario requires', 'crossSubnet', cross))
+  if (scenario.requires.crossSubnet) {
+    if (typeof cross?.value !== 'boolean') failures.push(factReason('whether it spans subnets, which this scenario requires, is not established by a public source', 'crossSubnet', cross))
+    else if (!cross.value) failures.push(factReason('cannot span nodes in different subnets, which this scenario requires', 'crossSubnet', cross))
   }
   return failures
 }
 
-/** Requirements met, said as reasons (and requirements no public source settles, said as such). */
+/** Requirements met, said as reasons with their sources. */
 function requirementReasons(scenario: Scenario, facts: PluginFacts | undefined): Reason[] {
-  const out: Reason[] = []
   const policy = facts?.facts['networkPolicy']
-  if (scenario.requires.networkPolicy) {
-    out.push(policy?.value ? factReason(`network policy ${String(policy.value)}`, 'networkPolicy', policy) : factReason('network policy support not established by a public source', 'networkPolicy', policy))
-  }
   const cross = facts?.facts['crossSubnet']
-  if (scenario.requires.crossSubnet) {
-    out.push(cross?.value ? factReason('works across subnets', 'crossSubnet', cross) : factReason('cross-subnet support not established by a public source', 'crossSubnet', cross))
-  }
-  return out
+  return [
+    ...(scenario.requires.networkPolicy ? [factReason(`network policy ${String(policy?.value)}`, 'networkPolicy', policy)] : []),
+    ...(scenario.requires.crossSubnet ? [factReason('works across subnets', 'crossSubnet', cross)] : []),
+  ]
 }
 
 function preferences(scenario: Scenario, facts: PluginFacts | undefined): { penalty: number; reasons: Reason[] } {
@@ -268,23 +276,26 @@ function preferences(scenario: Scenario, facts: PluginFacts | undefined): { pena
   return { penalty, reasons }
 }
 
-/** Two datapaths are tied when the CIs of the scenario's heaviest measured criterion overlap. */
-function tied(summary: RunSummary, a: string, b: string, scenario: Scenario): boolean {
-  const heaviest = (Object.entries(scenario.weights) as [Criterion, number][]).sort((x, y) => y[1] - x[1])
-  for (const [criterion] of heaviest) {
-    const fa = criteria(summary.cells.filter((c) => c.datapath === a))[criterion]
-    const fb = criteria(summary.cells.filter((c) => c.datapath === b))[criterion]
-    if (!fa || !fb) continue
-    const [la, ha] = fa.overhead.ci95 ?? [fa.overhead.value, fa.overhead.value]
-    const [lb, hb] = fb.overhead.ci95 ?? [fb.overhead.value, fb.overhead.value]
-    return la <= hb && lb <= ha
-  }
-  return false
+/** Two datapaths are tied when the CIs of the scenario's heaviest criterion, on the judged cells, overlap. */
+function tied(summary: RunSummary, a: string, b: string, criterion: Criterion): boolean {
+  const fa = criteria(summary, a)[criterion]
+  const fb = criteria(summary, b)[criterion]
+  if (!fa || !fb) return false
+  const [la, ha] = fa.overhead.ci95 ?? [fa.overhead.value, fa.overhead.value]
+  const [lb, hb] = fb.overhead.ci95 ?? [fb.overhead.value, fb.overhead.value]
+  return la <= hb && lb <= ha
 }
 
-/** What this run cannot tell the scenario: unmeasured criteria, and figures from another implementation. */
-function notShown(summary: RunSummary, missing: Set<Criterion>): string[] {
-  const out = [...missing].map((c) => `${criterionWords[c]}: not measured in this run (add the test that measures it, e.g. --tests all)`)
+/**
+ * What this run cannot tell the scenario: criteria left out (not measured at all, or missing for some datapaths,
+ * named), and figures that rest on another implementation than the plugin's.
+ */
+function notShown(summary: RunSummary, dropped: { criterion: Criterion; lacking: string[] }[]): string[] {
+  const out = dropped.map(({ criterion, lacking }) =>
+    lacking.length === 0
+      ? `${criterionWords[criterion]}: not measured in this run (add the test that measures it, e.g. --tests all)`
+      : `${criterionWords[criterion]}: left out of the ranking for every datapath, because the run has no figure for ${lacking.join(', ')}`,
+  )
   const caveats = new Map<string, string>()
   for (const c of summary.cells) {
     const caveat = caveatOf(c.datapath, c.context)

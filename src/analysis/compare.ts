@@ -4,7 +4,7 @@
  * with a bootstrap 95% CI that resamples the samples of both runs. Pure.
  */
 import { rateMetricOf } from '../measure/metrics.js'
-import { cellKey, variantDefaults } from '../measure/tests.js'
+import { cellKey, variantDefaults, type Variant } from '../measure/tests.js'
 import type { CellRecord, SampleRecord } from '../store/db.js'
 import { mergeHistograms, histogramQuantile, parseHistogram, type LatencyHistogram } from './histogram.js'
 import type { RunData } from './run-data.js'
@@ -18,6 +18,8 @@ export interface Change {
 
 export interface CellComparison {
   datapath: string
+  /** The lab variant of the other run's cell (NIC profile, routed underlay); {} for the default lab. */
+  variant: Variant
   test: string
   size: number
   parallel: number
@@ -49,6 +51,7 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
     const cpuMetric = CPU_METRICS.find((m) => samples.some((s) => s.metrics[m] !== undefined))
     const comparison: CellComparison = {
       datapath: cell.datapath,
+      variant: cell.variant,
       test: cell.test,
       size: cell.size,
       parallel: cell.parallel,

@@ -5,7 +5,7 @@
  * rests on something other than the real plugin's path (userspace OVS, eBPF IP-in-IP) or a baseline whose path
  * differs (an extra router hop). Pure.
  */
-import { headlineOverhead, halfWidthOf } from './precision.js'
+import { headlineOverhead } from './precision.js'
 import type { Interval } from './stats.js'
 import type { CellSummary, RunSummary } from './summary.js'
 
@@ -146,7 +146,6 @@ function overheadFindings(cell: CellSummary, baseline: string): Finding[] {
       : []
   }
   const { overhead, metric } = headline
-  const half = halfWidthOf(overhead)
   const figure: FigureRef = { label: `overhead (${metric})`, value: overhead.value * 100, unit: '%', ...(overhead.ci95 ? { ci95: [overhead.ci95[0] * 100, overhead.ci95[1] * 100] as Interval } : {}) }
   if (overhead.ci95 && overhead.ci95[0] <= 0 && overhead.ci95[1] >= 0) {
     return [{
@@ -155,7 +154,7 @@ function overheadFindings(cell: CellSummary, baseline: string): Finding[] {
       datapath: cell.datapath,
       test: cell.test,
       title: `${cell.datapath} ${cell.test}: not distinguishable from ${baseline}`,
-      detail: `The 95% CI (±${(half * 100).toFixed(1)} points) is wider than the overhead it would claim (${(overhead.value * 100).toFixed(1)}%) and includes zero: this run does not show a difference. More samples or a quieter machine narrow it.`,
+      detail: `The overhead's 95% CI (${(overhead.ci95[0] * 100).toFixed(1)}% to ${(overhead.ci95[1] * 100).toFixed(1)}%) includes zero: this run does not show that it differs from ${baseline} (measured ${(overhead.value * 100).toFixed(1)}%). More samples or a quieter machine narrow it.`,
       figures: [figure],
     }]
   }
@@ -166,7 +165,7 @@ function overheadFindings(cell: CellSummary, baseline: string): Finding[] {
       datapath: cell.datapath,
       test: cell.test,
       title: `${cell.datapath} ${cell.test} measured better than ${baseline}`,
-      detail: `A datapath can beat the node network when its path skips work the baseline's does (a pod's own namespace with fewer netfilter hooks, a redirect that bypasses the node's routing, or a different MTU). Read its packet path before taking this as a gain the plugin would give on real hardware.`,
+      detail: `A datapath can beat ${baseline} when its path skips work the baseline's does (a pod's own namespace with fewer netfilter hooks, a redirect that bypasses the node's routing, or a different MTU). Read its packet path before taking this as a gain the plugin would give on real hardware.`,
       figures: [figure],
     }]
   }
@@ -184,7 +183,7 @@ function udpLossFinding(cell: CellSummary): Finding[] {
     datapath: cell.datapath,
     test: cell.test,
     title: `${cell.datapath} UDP_STREAM lost ${loss.median.toFixed(1)}% of datagrams`,
-    detail: 'The sender (unpaced, as netperf) offers more than the receiving side can process: the receiver is CPU-bound, and the throughput shown is what it received. The loss measures the receive path\'s capacity, not a network fault.',
+    detail: 'The sender (unpaced, as netperf) offers more than the receiving side processes; on a lab with no physical link this almost always means the receive path ran out of CPU. The throughput shown is what arrived: it measures the receive path\'s capacity, not a network fault.',
     figures: [
       { label: 'UDP loss', value: loss.median, unit: '%', ...(loss.medianCi95 ? { ci95: loss.medianCi95 } : {}) },
       ...(sent ? [{ label: 'sent', value: sent.median / 1e9, unit: 'Gbit/s' }] : []),

@@ -15,12 +15,20 @@ export interface HeadlineOverhead {
   overhead: Overhead
 }
 
+/**
+ * A request/response cell's latency overhead: from the pooled histograms, or, for engines that report percentiles
+ * without a histogram (netperf), from the per-sample percentile metric.
+ */
+export function latencyOverhead(cell: CellSummary, which: 'p50' | 'p99'): Overhead | undefined {
+  return cell.latency?.[`${which}Overhead`] ?? cell.metrics[`latency_${which}_us`]?.overhead
+}
+
 /** The overhead the table shows for this cell's test, if it has one (a baseline cell has none). */
 export function headlineOverhead(cell: CellSummary): HeadlineOverhead | undefined {
   const pick = (metric: string, overhead: Overhead | undefined) => (overhead ? { metric, overhead } : undefined)
   if (isStream(cell.test as never)) return pick('throughput_bps', cell.metrics['throughput_bps']?.overhead)
   if (cell.test === 'TCP_CRR') return pick('connections_per_s', cell.metrics['connections_per_s']?.overhead)
-  return pick('latency_p50_us', cell.latency?.p50Overhead)
+  return pick('latency_p50_us', latencyOverhead(cell, 'p50'))
 }
 
 /** Half-width of the overhead's 95% CI, as a fraction (Infinity when there is no interval yet). */

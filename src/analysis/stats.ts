@@ -78,8 +78,14 @@ export interface BootstrapOptions {
 }
 
 /** Percentile-bootstrap 95% CI of `statistic` over `xs`. */
+/**
+ * Fewest samples a bootstrap CI is given for: resampling two values yields only their min, max and mean, an interval
+ * that says nothing about the spread (it reads ±0 when the two agree). Below this, no CI is stated.
+ */
+export const MIN_BOOTSTRAP_SAMPLES = 3
+
 export function bootstrapCi95<T>(xs: readonly T[], statistic: (sample: T[]) => number, opts: BootstrapOptions = {}): Interval | undefined {
-  if (xs.length < 2) return undefined
+  if (xs.length < MIN_BOOTSTRAP_SAMPLES) return undefined
   const random = seededRandom(opts.seed ?? 1)
   const values = Array.from({ length: opts.resamples ?? 2000 }, () => statistic(resample(xs, random))).filter(Number.isFinite)
   return [quantile(values, 0.025), quantile(values, 0.975)]
@@ -95,7 +101,7 @@ export function bootstrapCi95Two<T = number>(
   combine: (statA: number, statB: number) => number,
   opts: BootstrapOptions & { statistic?: (xs: T[]) => number } = {},
 ): Interval | undefined {
-  if (a.length < 2 || b.length < 2) return undefined
+  if (a.length < MIN_BOOTSTRAP_SAMPLES || b.length < MIN_BOOTSTRAP_SAMPLES) return undefined
   const random = seededRandom(opts.seed ?? 1)
   const statistic = opts.statistic ?? (median as unknown as (xs: T[]) => number)
   const values: number[] = []

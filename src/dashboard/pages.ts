@@ -21,7 +21,7 @@ function shell(title: string, body: string): string {
 
 export function listPage(dbPath: string, runs: ListedRun[]): string {
   const rows = [...runs].reverse().map((r) => `<tr>
-<td><input type="checkbox" name="runs" value="${esc(r.id)}" aria-label="compare ${esc(r.id)}"></td>
+<td><input type="checkbox" name="run" value="${esc(r.id)}" aria-label="compare ${esc(r.id)}"></td>
 <td><a href="/runs/${esc(r.id)}">${esc(r.id)}</a></td><td>${esc(r.createdAt.slice(0, 19).replace('T', ' '))}</td><td>${esc(r.status)}</td>
 <td class="num">${r.cells}</td><td class="num">${r.samples}</td><td>${esc(machineOf(r.environment))}</td><td>${esc(r.label ?? '')}</td>
 <td class="small">${esc(r.datapaths.join(', '))}</td>
@@ -29,7 +29,7 @@ export function listPage(dbPath: string, runs: ListedRun[]): string {
   const body = runs.length === 0
     ? `<p>No runs in ${esc(dbPath)} yet. Start one with <code>./cnibench run</code>.</p>`
     : `<form action="/compare" method="get"><div class="scroll"><table id="runs"><thead><tr><th>compare</th><th>run</th><th>created</th><th>status</th><th>cells</th><th>samples</th><th>machine</th><th>label</th><th>datapaths</th><th>open</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div>
-<p><button type="submit" id="compare">Compare selected runs</button> <span class="muted small">the first selected (newest first in this list) is the reference the others are compared with</span></p></form>`
+<p><button type="submit" id="compare">Compare selected runs</button> <span class="muted small">the oldest selected run is the reference the others are compared with</span></p></form>`
   return shell('cnibench runs', `<header><h1>cnibench runs</h1><p class="meta">${esc(dbPath)} · read-only · JSON at <a href="/api/runs">/api/runs</a></p></header>${body}`)
 }
 

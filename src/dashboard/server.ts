@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
-import { advise, scenarioNames } from '../advice/advise.js'
+import { scenarioNames, type Advice } from '../advice/advise.js'
 import { loadRunData } from '../analysis/run-data.js'
 import { CnibenchError } from '../errors.js'
 import { escapeXml as esc } from '../report/html-escape.js'
@@ -18,6 +18,7 @@ import { buildReportModel, type ReportModel } from '../report/model.js'
 import { getRenderer, renderers } from '../report/renderers/index.js'
 import { advicePage, listPage } from './pages.js'
 import { ResultStore, type RunRecord } from '../store/db.js'
+import { statusOf } from '../store/status.js'
 
 export interface DashboardOptions {
   dbPath: string
@@ -53,7 +54,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<{ server: 
   ResultStore.open(opts.dbPath).close() // a missing or foreign database fails here, with its own one-line error
   const cache = new Map<string, { stamp: string; model: ReportModel }>()
   const server = createServer((req, res) => {
-    handle(req, res, opts.dbPath, cache).catch((error: unknown) => sendError(res, req, error))
+    Promise.resolve()
+      .then(() => checkHost(req, opts, server))
+      .then(() => handle(req, res, opts.dbPath, cache))
+      .catch((error: unknown) => sendError(res, req, error))
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -67,23 +71,35 @@ export async function startDashboard(opts: DashboardOptions): Promise<{ server: 
   return { server, url: `http://${host}:${port}/` }
 }
 
+/**
+ * Answer only requests addressed to this server by a loopback name (or, with --allow-remote, any): a web page the
+ * user visits cannot point its own host name at 127.0.0.1 (DNS rebinding) and read the results.
+ */
+function checkHost(req: IncomingMessage, opts: DashboardOptions, server: Server): void {
+  if (opts.allowRemote) return
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : opts.port
+  const allowed = new Set(['127.0.0.1', 'localhost', '[::1]', opts.host.includes(':') ? `[${opts.host}]` : opts.host].map((h) => `${h}:${port}`))
+  if (!allowed.has((req.headers.host ?? '').toLowerCase())) throw new HttpError(421, `this dashboard answers only requests to 127.0.0.1:${port} or localhost:${port}`)
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, dbPath: string, cache: Map<string, { stamp: string; model: ReportModel }>): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'the dashboard is read-only: only GET and HEAD')
   const url = new URL(req.url ?? '/', 'http://dashboard.invalid')
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)
+  const parts = url.pathname.split('/').filter(Boolean).map(decodePart)
   const store = ResultStore.open(dbPath)
   try {
     const modelOf = (ids: string[]) => reportModel(store, ids, cache)
     const [a, b, c, d] = parts
-    if (parts.length === 0) return send(res, 200, renderers.html.mediaType, listPage(store.path, runList(store)))
-    if (a === 'api' && b === 'runs' && parts.length === 2) return sendJson(res, runList(store))
+    if (parts.length === 0) return send(res, 200, renderers.html.mediaType, listPage(store.path, await runList(store)))
+    if (a === 'api' && b === 'runs' && parts.length === 2) return sendJson(res, await runList(store))
     if (a === 'api' && b === 'runs' && c && parts.length === 3) return send(res, 200, renderers.json.mediaType, renderers.json.render(modelOf([c])))
-    if (a === 'api' && b === 'runs' && c && d === 'advice' && parts.length === 4) return sendJson(res, adviceOf(store, c, url))
-    if (a === 'api' && b === 'compare' && parts.length === 2) return send(res, 200, renderers.json.mediaType, renderers.json.render(modelOf(compareIds(url))))
+    if (a === 'api' && b === 'runs' && c && d === 'advice' && parts.length === 4) return sendJson(res, adviceOf(modelOf([c]), url))
+    if (a === 'api' && b === 'compare' && parts.length === 2) return send(res, 200, renderers.json.mediaType, renderers.json.render(modelOf(compareIds(store, url))))
     if (a === 'runs' && b && parts.length === 2) return send(res, 200, renderers.html.mediaType, renderers.html.render(withLinks(modelOf([b]))))
-    if (a === 'runs' && b && c === 'advice' && parts.length === 3) return send(res, 200, renderers.html.mediaType, advicePage(store.requireRun(b).id, adviceOf(store, b, url), scenarioNames()))
+    if (a === 'runs' && b && c === 'advice' && parts.length === 3) return send(res, 200, renderers.html.mediaType, advicePage(store.requireRun(b).id, adviceOf(modelOf([b]), url), scenarioNames()))
     if (a === 'runs' && b && c?.startsWith('export.') && parts.length === 3) return sendExport(res, modelOf([b]), c.slice('export.'.length))
-    if (a === 'compare' && parts.length === 1) return send(res, 200, renderers.html.mediaType, renderers.html.render(withLinks(modelOf(compareIds(url)))))
+    if (a === 'compare' && parts.length === 1) return send(res, 200, renderers.html.mediaType, renderers.html.render(withLinks(modelOf(compareIds(store, url)))))
     throw new HttpError(404, `no page at ${url.pathname}`)
   } finally {
     store.close()
@@ -102,11 +118,21 @@ interface RunListEntry {
   environment: Record<string, unknown>
 }
 
-function runList(store: ResultStore): RunListEntry[] {
-  return store.listRuns().map((r: RunRecord) => {
-    const cells = store.cells(r.id)
-    return { id: r.id, createdAt: r.createdAt, finishedAt: r.finishedAt, status: r.status, label: r.label, cells: cells.length, samples: store.sampleCount(r.id), datapaths: [...new Set(cells.map((c) => c.datapath))], environment: r.environment }
-  })
+function runList(store: ResultStore): Promise<RunListEntry[]> {
+  return Promise.all(
+    store.listRuns().map(async (r: RunRecord) => {
+      const cells = store.cells(r.id)
+      return { id: r.id, createdAt: r.createdAt, finishedAt: r.finishedAt, status: await statusOf(r), label: r.label, cells: cells.length, samples: store.sampleCount(r.id), datapaths: [...new Set(cells.map((c) => c.datapath))], environment: r.environment }
+    }),
+  )
+}
+
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    throw new HttpError(400, `malformed escape in the URL: ${part}`)
+  }
 }
 
 /** Analysing a run takes seconds (bootstrap CIs); a run that gained no samples and kept its status reads the same. */
@@ -121,15 +147,23 @@ function reportModel(store: ResultStore, ids: string[], cache: Map<string, { sta
   return model
 }
 
-function adviceOf(store: ResultStore, id: string, url: URL) {
-  const scenario = url.searchParams.get('scenario') ?? undefined
-  const run = store.requireRun(id)
-  return advise(loadRunData(store, run.id).summary, scenario === '' || scenario === 'all' ? undefined : scenario)
+/** The cached report's advice (all scenarios), narrowed to one when asked; an unknown name is a 400 naming the choices. */
+function adviceOf(model: ReportModel, url: URL): Advice {
+  const scenario = url.searchParams.get('scenario') ?? ''
+  const advice = (model.runs[0] as ReportModel['runs'][number]).advice
+  if (scenario === '' || scenario === 'all') return advice
+  if (!scenarioNames().includes(scenario)) throw new HttpError(400, `unknown scenario "${scenario}": choose one of all, ${scenarioNames().join(', ')}`)
+  return { ...advice, scenarios: advice.scenarios.filter((s) => s.id === scenario) }
 }
 
-function compareIds(url: URL): string[] {
-  // ?runs=A,B from a link, or ?runs=A&runs=B from the list page's form.
-  const ids = url.searchParams.getAll('runs').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean)
+/**
+ * ?runs=A,B (a link: in the order given, the first is the reference) or ?run=A&run=B (the list page's checkboxes:
+ * oldest first, so "bare metal, then the VM" compares the way the runs were made).
+ */
+function compareIds(store: ResultStore, url: URL): string[] {
+  const listed = url.searchParams.getAll('runs').flatMap((v) => v.split(','))
+  const ticked = url.searchParams.getAll('run').map((id) => store.requireRun(id.trim())).sort((x, y) => x.createdAt.localeCompare(y.createdAt)).map((r) => r.id)
+  const ids = [...listed.map((s) => s.trim()).filter(Boolean), ...ticked]
   if (ids.length < 2) throw new HttpError(400, 'compare needs at least two runs: ?runs=ID1,ID2')
   if (ids.length > MAX_COMPARE) throw new HttpError(400, `compare takes at most ${MAX_COMPARE} runs`)
   return ids
@@ -160,7 +194,14 @@ function sendJson(res: ServerResponse, value: unknown): void {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' })
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    // Pages need their inline styles and the table-sorting script, nothing from anywhere else.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
+  })
   res.end(res.req?.method === 'HEAD' ? undefined : body)
 }
 

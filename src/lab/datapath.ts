@@ -63,7 +63,7 @@ export interface Datapath extends DatapathShape {
   summary: string
   /** What the real CNI plugin does, which this datapath reproduces. */
   plugin: string
-  /** Seed-style packet path, pod1 on node1 to pod2 on node2. */
+  /** Packet path in the notation of the Flannel-vs-Calico datapath study, pod1 on node1 to pod2 on node2. */
   packetPath: string
   /** What the kernel and host must provide, for the given (resolved) options. */
   requires: readonly Requirement[] | ((options: DatapathOptions) => readonly Requirement[])

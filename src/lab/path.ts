@@ -75,7 +75,7 @@ function findPod(record: LabRecord, name: string) {
   return pod
 }
 
-/** Seed-style one-liner. The underlay switch's ports are left out: "underlay br0" says it. */
+/** One line in the notation of the Flannel-vs-Calico datapath study. The underlay switch's ports are left out: "underlay br0" says it. */
 export function formatPath(path: PacketPath): string {
   return path.hops
     .filter((h) => !(h.where === 'underlay' && h.kind !== 'bridge'))

@@ -14,7 +14,7 @@ export interface RunConfig {
   /** Datapath names, or 'all': every datapath this host can run. */
   datapaths: string[] | 'all'
   tests: TestKind[]
-  /** Message sizes for every test, or 'auto': streams at 10240 bytes (the bank's study's 10K), request/response at 1024. */
+  /** Message sizes for every test, or 'auto': streams at 10240 bytes (the 10K of the bank's bare-metal-vs-VM study), request/response at 1024. */
   sizes: number[] | 'auto'
   durationS: number
   warmupS: number
@@ -46,11 +46,11 @@ export interface RunConfig {
 }
 
 /**
- * The main job's matrix, sized so that on a 2-vCPU machine with every seed datapath it finishes in about 15 minutes
+ * The main job's matrix, sized so that on a 2-vCPU machine with every datapath it finishes in about 15 minutes
  * including set-up from a fresh machine: the three tests behind the headline figures (TCP_STREAM: throughput and CPU
- * per Gbit; TCP_RR: P50/P99 latency; TCP_CRR: connections per second), streams at the bank's study's 10K and
+ * per Gbit; TCP_RR: P50/P99 latency; TCP_CRR: connections per second), streams at the 10K of the bank's bare-metal-vs-VM study and
  * request/response at 1024 bytes, samples of 1 s after 0.5 s of warm-up, at least 5 per cell, then more rounds for
- * the overheads not yet known to ±5 points until 12 minutes have passed. The bank's study's full matrix is
+ * the overheads not yet known to ±5 points until 12 minutes have passed. The full matrix of the bank's bare-metal-vs-VM study is
  * `--tests all --sizes 512,1024,10240` (configs/seed.yaml).
  */
 export const defaultConfig: Omit<RunConfig, 'seed'> = {

@@ -81,7 +81,7 @@ export function testbeds(datapaths: string[], config: Pick<RunConfig, 'baseline'
   return [...result.values()]
 }
 
-/** 'auto': streams at the bank's study's 10K, request/response at 1024 bytes. */
+/** 'auto': streams at the 10K of the bank's bare-metal-vs-VM study, request/response at 1024 bytes. */
 export function sizesFor(test: TestKind, config: Pick<RunConfig, 'sizes'>): number[] {
   if (config.sizes !== 'auto') return config.sizes
   return isStream(test) ? [10240] : [1024]

@@ -1,12 +1,13 @@
 /** Advice for a terminal: per scenario, the ranking with each place's reasons, what was excluded and why. Pure. */
 import type { Advice, Reason } from '../advice/advise.js'
+import { signedPercent } from './format.js'
 
 export function adviceText(advice: Advice): string {
   const out: string[] = []
   for (const s of advice.scenarios) {
     out.push(`${s.title} [${s.id}]`, `  ${s.summary}`)
     for (const r of s.ranking) {
-      out.push(`  ${r.rank}. ${r.datapath} (${r.plugin}) weighted overhead ${r.score >= 0 ? '+' : '−'}${Math.abs(r.score * 100).toFixed(0)}%${r.tiedWith ? `, tied with ${r.tiedWith}` : ''}`)
+      out.push(`  ${r.rank}. ${r.datapath} (${r.plugin}) weighted overhead ${signedPercent(r.score)}${r.tiedWith ? `, tied with ${r.tiedWith}` : ''}`)
       for (const reason of r.reasons) out.push(`       - ${reasonText(reason)}`)
     }
     for (const e of s.excluded) out.push(`  not eligible: ${e.datapath}: ${e.reasons.map(reasonText).join('; ')}`)

@@ -11,7 +11,7 @@ type ECharts = typeof import('echarts')
 let echartsModule: ECharts | undefined
 const echarts = (): ECharts => (echartsModule ??= createRequire(import.meta.url)('echarts') as ECharts)
 
-export const palette = { baseline: '#8a8f98', datapath: '#3b6fb6', caveat: '#d9822b', whisker: '#1d2430', grid: '#e3e6ea' }
+const palette = { baseline: '#8a8f98', datapath: '#3b6fb6', caveat: '#d9822b', whisker: '#1d2430', grid: '#e3e6ea' }
 
 export interface BarItem {
   label: string
@@ -55,6 +55,8 @@ function whiskers(data: [number, number, number][]) {
   return {
     type: 'custom',
     silent: true,
+    // Dimension 0 is the row (category axis), 1 and 2 the CI bounds (value axis), so the axis range covers the CIs.
+    encode: { y: 0, x: [1, 2] },
     data: data.filter(([, lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi)),
     renderItem: (_params: unknown, api: { value(i: number): number; coord(p: number[]): number[] }) => {
       const [x1, y] = api.coord([api.value(1), api.value(0)]) as [number, number]

@@ -44,7 +44,7 @@ export interface RunReport {
   latencyCdfs: Record<string, [number, number][]>
   /** What to know before trusting or comparing a figure, each with the figures it rests on. */
   findings: Finding[]
-  /** The packet path of each lab as traced when it was built (runs stored before paths were have none). */
+  /** The packet path of each lab as traced when it was built (runs stored before cnibench kept paths have none). */
   paths: TestbedPath[]
   /** The measured datapaths ranked per scenario, with reasons. */
   advice: Advice
@@ -102,7 +102,7 @@ export function buildReportModel(runs: RunData[], now = new Date()): ReportModel
   }
 }
 
-export function buildRunReport(data: RunData): RunReport {
+function buildRunReport(data: RunData): RunReport {
   const { summary } = data
   const keyOf = new Map(data.cells.map((c) => [c.id, c.key]))
   const excluded = new Map(summary.cells.flatMap((c) => c.excluded.map((e) => [e.sampleId, e.reason] as const)))
@@ -146,13 +146,18 @@ function rowsOf(summary: RunSummary): RowInfo[] {
     datapath: c.datapath,
     variant: c.variant,
     isBaseline: c.datapath === summary.baseline,
-    viaRouter: c.variant['underlay'] === 'routed' && (getDatapath(c.datapath).underlays ?? ['switched'])[0] !== 'routed',
+    viaRouter: c.variant['underlay'] === 'routed' && ownUnderlay(c.datapath) !== 'routed',
     caveat: caveatOf(c.datapath, c.context),
     implementation: typeof c.context['implementation'] === 'string' ? c.context['implementation'] : undefined,
   }))
   // The baseline first (on its own underlay, then via the router), then datapaths in registry order.
   const order = (r: RowInfo) => (r.isBaseline ? -2 + (r.viaRouter ? 0.5 : 0) : datapathNames.indexOf(r.datapath as never))
   return rows.sort((a, b) => order(a) - order(b))
+}
+
+/** The underlay a datapath is built on by default ('switched' for one this version no longer has). */
+function ownUnderlay(datapath: string): string {
+  return datapathNames.includes(datapath as never) ? ((getDatapath(datapath).underlays ?? ['switched'])[0] as string) : 'switched'
 }
 
 /** When each test has one message size (the default matrix) one group holds every test; otherwise one per size. */

@@ -18,7 +18,7 @@ interface Badge {
 }
 
 /** Whether a hop is where packets leave the kernel for a process (a TUN device or a userspace switch). */
-export function isUserspaceHop(hop: PathHop): boolean {
+function isUserspaceHop(hop: PathHop): boolean {
   return hop.kind === 'tun' || /userspace|daemon|flanneld|ovs-vswitchd/i.test(hop.note ?? '')
 }
 

@@ -101,7 +101,7 @@ function readStudy(spec: StudySpec): ReferenceStudy {
 }
 
 /** "doc-calico-3.16.u18.04-default" → "calico", "cilium-nokproxy" → "cilium", "custom-kube-ovn-issue1…" → "kube-ovn". */
-export function familyOf(config: string): string {
+function familyOf(config: string): string {
   const name = config.replace(/^(doc|tuning|custom)-/, '')
   return name.startsWith('kube-ovn') ? 'kube-ovn' : (name.split(/[-.]/)[0] ?? name)
 }

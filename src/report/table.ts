@@ -2,10 +2,11 @@
  * The comparison table the main job prints, as text shared by the terminal and Markdown renderers: one row per
  * datapath, the headline figure of each test with its 95% CI, and the overhead against the baseline with its CI.
  */
+import { latencyOverhead } from '../analysis/precision.js'
 import type { CellSummary } from '../analysis/summary.js'
 import { rowKeyOf, type CellGroup, type RowInfo, type RunReport } from './model.js'
 import { table } from './text-table.js'
-import { overheadText, rate, us, withCi } from './format.js'
+import { latencyFigure, overheadText, rate, sizeLabel, us, withCi } from './format.js'
 
 interface Column {
   test: string
@@ -22,9 +23,9 @@ const columns: Column[] = [
   { test: 'UDP_STREAM', header: 'UDP Gbit/s', cell: (c) => withCi(c.metrics['throughput_bps']?.median, c.metrics['throughput_bps']?.medianCi95, 1e9, 2) },
   { test: 'UDP_STREAM', header: 'loss', cell: (c) => percent(c.metrics['udp_loss_pct']?.median) },
   { test: 'TCP_RR', header: 'TCP_RR p50/p99 µs', cell: (c) => latency(c) },
-  { test: 'TCP_RR', header: 'vs base', overhead: true, cell: (c) => overheadText(c.latency?.p50Overhead) },
+  { test: 'TCP_RR', header: 'vs base', overhead: true, cell: (c) => overheadText(latencyOverhead(c, 'p50')) },
   { test: 'UDP_RR', header: 'UDP_RR p50/p99 µs', cell: (c) => latency(c) },
-  { test: 'UDP_RR', header: 'vs base', overhead: true, cell: (c) => overheadText(c.latency?.p50Overhead) },
+  { test: 'UDP_RR', header: 'vs base', overhead: true, cell: (c) => overheadText(latencyOverhead(c, 'p50')) },
   { test: 'TCP_CRR', header: 'CRR conn/s', cell: (c) => rate(c.metrics['connections_per_s']?.median) },
   { test: 'TCP_CRR', header: 'vs base', overhead: true, cell: (c) => overheadText(c.metrics['connections_per_s']?.overhead) },
 ]
@@ -75,7 +76,8 @@ export function renderTable(report: RunReport): string {
 }
 
 function latency(c: CellSummary): string {
-  return c.latency ? `${us(c.latency.p50)} / ${us(c.latency.p99)}` : '—'
+  const [p50, p99] = [latencyFigure(c, 'p50')?.value, latencyFigure(c, 'p99')?.value]
+  return p50 === undefined ? '—' : `${us(p50)} / ${us(p99)}`
 }
 
 function fixed(v: number | undefined, digits: number): string {
@@ -86,13 +88,9 @@ function percent(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(1)}%`
 }
 
-/** 10240 → "10K", 1024 → "1K", 512 → "512B": the bank's study's way of naming sizes. */
-export function sizeLabel(bytes: number): string {
-  return bytes % 1024 === 0 ? `${bytes / 1024}K` : `${bytes}B`
-}
 
 /** One line per datapath whose figures rest on something other than the real plugin's usual path. */
-export function caveatLines(report: RunReport): string[] {
+function caveatLines(report: RunReport): string[] {
   return report.rows.filter((r) => r.caveat).map((r) => `Not the plugin's usual path: ${r.datapath} [${r.caveat}]: ${String(r.implementation)}.`)
 }
 

@@ -224,7 +224,8 @@ export class ResultStore {
   requireRun(idOrPrefix: string): RunRecord {
     const exact = this.getRun(idOrPrefix)
     if (exact) return exact
-    const rows = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%' ORDER BY created_at").all(idOrPrefix) as unknown as RunRow[]
+    // A plain prefix comparison: '%' and '_' in what a user (or a URL) gives are characters, not wildcards.
+    const rows = this.db.prepare('SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY created_at').all(idOrPrefix, idOrPrefix) as unknown as RunRow[]
     if (rows.length === 1) return toRun(rows[0] as RunRow)
     if (rows.length > 1) {
       throw new CnibenchError('E_USAGE', `run id "${idOrPrefix}" is ambiguous (${rows.map((r) => r.id).join(', ')})`, {

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
@@ -140,7 +141,8 @@ describe('dashboard', () => {
     for (const id of [second.runId, first.runId]) await page.locator(`input[value="${id}"]`).check()
     await page.locator('#compare').click()
     await page.waitForURL(/\/compare\?/)
-    expect(await page.locator('#change').textContent()).toContain(`${first.runId} against ${second.runId}`)
+    // Ticked runs compare oldest first: the first run made is the reference.
+    expect(await page.locator('#change').textContent()).toContain(`${second.runId} against ${first.runId}`)
     await screenshot(page, 'dashboard-compare')
     await page.goto(`${base}runs/${first.runId}/advice?scenario=finance`)
     expect(await page.locator('.card h3').allTextContents()).toEqual([expect.stringMatching(/finance/i)])
@@ -161,6 +163,19 @@ describe('dashboard', () => {
     expect((await fetch(`${base}compare?runs=${first.runId}`)).status).toBe(400)
     expect((await fetch(`${base}runs/${first.runId}/export.exe`)).status).toBe(404)
     expect((await fetch(base, { method: 'POST' })).status).toBe(405)
+    expect((await fetch(`${base}runs/%E0`)).status).toBe(400)
+    expect((await fetch(`${base}api/runs/%25`)).status).toBe(404) // '%' is a character of an id, not a wildcard
+  })
+
+  it('answers only requests addressed to a loopback name (no DNS rebinding)', async () => {
+    const { port } = new URL(base)
+    const status = await new Promise<number>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/api/runs', headers: { Host: `attacker.example:${port}` } }, (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      }).on('error', reject).end()
+    })
+    expect(status).toBe(421)
   })
 
   it('refuses a non-loopback address unless asked', async () => {

@@ -39,7 +39,7 @@ async function runLabNamespaces(runId: string): Promise<string[]> {
 describe('cnibench run', () => {
   it('stores every sample with the environment, and prints medians, CIs and overheads as JSON', async () => {
     const db = join(tempDir(), 'results.db')
-    const result = await cnibench(['run', ...SHORT, '--samples', '2', '--db', db, '--json'])
+    const result = await cnibench(['run', ...SHORT, '--samples', '3', '--db', db, '--json'])
     expect(result.code, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout) as RunJson
     expect(json).toMatchObject({ status: 'complete', baseline: 'host' })

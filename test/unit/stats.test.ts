@@ -26,6 +26,9 @@ describe('descriptive statistics', () => {
     expect(tQuantile975(1e6)).toBeCloseTo(1.96, 3)
   })
   it('bootstrap CIs are reproducible and contain the statistic', () => {
+    // Two samples give no interval worth stating (their resamples are min, max and mean): none is given.
+    expect(bootstrapCi95([1, 1.2], median)).toBeUndefined()
+    expect(bootstrapCi95Two([1, 1.2], [2, 2.1, 2.2], (b, x) => x / b)).toBeUndefined()
     const a = bootstrapCi95(xs, median, { seed: 7 })
     expect(a).toEqual(bootstrapCi95(xs, median, { seed: 7 }))
     const [lo, hi] = a as [number, number]

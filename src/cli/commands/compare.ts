@@ -1,6 +1,6 @@
 /**
  * `cnibench compare RUN [RUN...]`: with one run, each datapath against the run's baseline; with several, every later
- * run against the first (e.g. the same datapaths on bare metal, then on a VM), seed-style:
+ * run against the first (e.g. the same datapaths on bare metal, then on a VM), as the bank's bare-metal-vs-VM study puts it:
  * "throughput −47% ± 3%, latency +83% ± 5%".
  */
 import type { Command } from 'commander'

@@ -1,11 +1,11 @@
 /** `cnibench results list|show|export`: read stored runs; nothing here measures anything. */
 import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { isOurs } from '../../exec/processes.js'
 import { loadReport } from '../../report/load.js'
 import { getRenderer, renderers } from '../../report/renderers/index.js'
 import { runListText } from '../../report/renderers/terminal.js'
-import { ResultStore, type RunRecord, type RunStatus } from '../../store/db.js'
+import { ResultStore } from '../../store/db.js'
+import { statusOf } from '../../store/status.js'
 import { defaultDbPath } from '../../system/paths.js'
 import { print, printJson } from '../output.js'
 
@@ -64,10 +64,4 @@ export function withStore<T>(db: string | undefined, use: (store: ResultStore) =
   } finally {
     store.close()
   }
-}
-
-/** A 'running' run whose process is gone was interrupted (kill -9, power loss): say so. */
-export async function statusOf(run: RunRecord): Promise<RunStatus> {
-  if (run.status !== 'running') return run.status
-  return run.owner && (await isOurs({ pid: run.owner.pid, startTime: run.owner.startTime, label: '', argv: [] })) ? 'running' : 'interrupted'
 }

@@ -26,7 +26,8 @@ import type { ResultStore, RunRecord } from '../../store/db.js'
 import { onInterrupt } from '../interrupt.js'
 import { intOption, listOption, numberOption } from '../options.js'
 import { createProgress } from '../progress.js'
-import { openStore, statusOf } from './results.js'
+import { statusOf } from '../../store/status.js'
+import { openStore } from './results.js'
 
 interface RunOptions {
   datapaths?: string[]
@@ -62,7 +63,7 @@ export function registerRun(program: Command): void {
     .description('measure every datapath this host can run (or --datapaths) against the baseline; print the comparison')
     .option('--datapaths <list>', 'comma-separated datapaths (default: all that run here)', listOption)
     .option('--tests <list>', 'any of TCP_STREAM,UDP_STREAM,TCP_RR,UDP_RR,TCP_CRR, or "all" (default TCP_STREAM,TCP_RR,TCP_CRR)', listOption)
-    .option('--sizes <list>', 'message sizes in bytes for every test (default auto: streams 10240, request/response 1024; the bank\'s study used 512,1024,10240)', listOption)
+    .option('--sizes <list>', 'message sizes in bytes for every test (default auto: streams 10240, request/response 1024; the bank\'s bare-metal-vs-VM study used 512,1024,10240)', listOption)
     .option('--duration <s>', 'measured seconds per sample (default 1)', numberOption)
     .option('--warmup <s>', 'seconds of traffic before measuring, excluded (default 0.5)', numberOption)
     .option('--samples <n>', 'least samples per cell, taken in interleaved rounds (default 5)', intOption)

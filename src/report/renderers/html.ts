@@ -7,11 +7,12 @@
  */
 import type { CellComparison } from '../../analysis/compare.js'
 import type { Finding } from '../../analysis/findings.js'
+import { latencyOverhead } from '../../analysis/precision.js'
 import type { CellSummary, Overhead } from '../../analysis/summary.js'
-import type { Reason, ScenarioAdvice } from '../../advice/advise.js'
+import { judgedCell, type Reason, type ScenarioAdvice } from '../../advice/advise.js'
 import type { Interval } from '../../analysis/stats.js'
 import { barChart, cdfChart, type BarItem } from '../charts.js'
-import { machineOf, overheadText } from '../format.js'
+import { cellLabel, figureText, precisionLabel, signedPercent, halfWidth, latencyFigure, machineOf, metricFigure, overheadText, shortTime } from '../format.js'
 import { escapeXml as esc } from '../html-escape.js'
 import { rowKeyOf, type CellGroup, type ReportModel, type RowInfo, type RunReport } from '../model.js'
 import { pathDiagram } from '../path-diagram.js'
@@ -30,7 +31,7 @@ function page(model: ReportModel): string {
   const ids = model.runs.map((r) => r.summary.run.id)
   const title = ids.length === 1 ? `cnibench report — run ${ids[0]}` : `cnibench report — runs ${ids.join(', ')}`
   const body = [
-    `<header><h1>${esc(title)}</h1><p class="meta">Generated ${esc(model.generatedAt.slice(0, 19).replace('T', ' '))} UTC by cnibench ${esc(model.cnibenchVersion)}. Every figure below was measured in the run(s) named, except the section marked <em>published reference</em>.</p></header>`,
+    `<header><h1>${esc(title)}</h1><p class="meta">Generated ${esc(shortTime(model.generatedAt))} UTC by cnibench ${esc(model.cnibenchVersion)}. Every figure below was measured in the run(s) named, except the section marked <em>published reference</em>.</p></header>`,
     nav(model),
     ...(model.runs.length > 1 ? [severalRuns(model)] : []),
     ...model.runs.map((r) => runSection(r, model.runs.length > 1)),
@@ -72,7 +73,7 @@ function runSection(report: RunReport, several: boolean): string {
   const datapaths = report.rows.filter((r) => !r.isBaseline).length
   return `<section class="run" id="run-${esc(id)}">
 ${several ? `<h2>Run ${esc(id)}</h2>` : ''}
-<p class="lead">${datapaths} datapath lab${datapaths === 1 ? '' : 's'} against <strong>${esc(report.summary.baseline)}</strong> (the bare node network, measured in the same run), on ${esc(machineOf(run.environment))}, kernel ${esc(String(run.environment['kernel'] ?? '?'))}. Run ${esc(run.status)}, started ${esc(run.createdAt.slice(0, 19).replace('T', ' '))}${run.label ? `, “${esc(run.label)}”` : ''}.</p>
+<p class="lead">${datapaths} datapath lab${datapaths === 1 ? '' : 's'} against <strong>${esc(report.summary.baseline)}</strong>${report.summary.baseline === 'host' ? ' (the bare node network, measured in the same run)' : ' (measured in the same run)'}, on ${esc(machineOf(run.environment))}, kernel ${esc(String(run.environment['kernel'] ?? '?'))}. Run ${esc(run.status)}, started ${esc(shortTime(run.createdAt))}${run.label ? `, “${esc(run.label)}”` : ''}.</p>
 ${precisionLine(report)}
 ${adviceSection(report)}
 ${findingsSection(report)}
@@ -88,7 +89,7 @@ function precisionLine(report: RunReport): string {
   if (!report.precision) return ''
   const { target, cells } = report.precision
   const met = cells.filter((c) => c.met).length
-  return `<p class="${met === cells.length ? 'ok' : 'warn'}">Precision target ±${(target * 100).toFixed(0)} points: met by ${met} of ${cells.length} headline overheads.</p>`
+  return `<p class="${met === cells.length ? 'ok' : 'warn'}">Precision target ${precisionLabel(target)}: met by ${met} of ${cells.length} headline overheads.</p>`
 }
 
 // ── advice ────────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -103,7 +104,7 @@ function adviceSection(report: RunReport): string {
 export function scenarioCard(s: ScenarioAdvice): string {
   const ranked = s.ranking
     .map((r) => {
-      const head = `<strong>${esc(r.datapath)}</strong> <span class="muted">${esc(r.plugin)}</span> · weighted overhead ${r.score >= 0 ? '+' : '−'}${Math.abs(r.score * 100).toFixed(0)}%${r.tiedWith ? ` <span class="tag">tied with ${esc(r.tiedWith)}</span>` : ''}`
+      const head = `<strong>${esc(r.datapath)}</strong> <span class="muted">${esc(r.plugin)}</span> · weighted overhead ${signedPercent(r.score)}${r.tiedWith ? ` <span class="tag">tied with ${esc(r.tiedWith)}</span>` : ''}`
       return `<li><details${r.rank === 1 ? ' open' : ''}><summary>${head}</summary><p class="muted small">${esc(r.mode)}</p><ul class="reasons">${r.reasons.map((x) => `<li>${reasonHtml(x)}</li>`).join('')}</ul></details></li>`
     })
     .join('')
@@ -116,7 +117,8 @@ function reasonHtml(r: Reason): string {
   if (r.rests.kind === 'measured') return `${esc(r.text)} <span class="tag measured">measured</span>`
   const source = r.rests.source
   const link = source?.url ? ` <a class="src" href="${esc(source.url)}" rel="noreferrer">${esc(source.title)}</a>` : source ? ` <span class="src">${esc(source.title)}</span>` : ''
-  return `<span${r.note ? ` title="${esc(r.note)}"` : ''}>${esc(r.text)}</span> <span class="tag fact">fact</span>${link}`
+  const note = r.note ? `<details class="fact-note"><summary>the source's qualification</summary>${esc(r.note)}</details>` : ''
+  return `${esc(r.text)} <span class="tag fact">fact</span>${link}${note}`
 }
 
 // ── findings ──────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -125,7 +127,7 @@ function findingsSection(report: RunReport): string {
   const id = report.summary.run.id
   const order = (f: Finding) => (f.severity === 'caution' ? 0 : 1)
   const items = [...report.findings].sort((a, b) => order(a) - order(b)).map((f) => {
-    const figures = f.figures.map((x) => `${esc(x.label)} ${fmt(x.value)} ${esc(x.unit)}${x.ci95 ? ` (95% CI ${fmt(x.ci95[0])}…${fmt(x.ci95[1])})` : ''}`).join('; ')
+    const figures = f.figures.map((x) => `${esc(x.label)} ${figureText(x.value)} ${esc(x.unit)}${x.ci95 ? ` (95% CI ${figureText(x.ci95[0])}…${figureText(x.ci95[1])})` : ''}`).join('; ')
     return `<li class="finding ${f.severity}"><strong>${esc(f.title)}</strong><br>${esc(f.detail)}${figures ? `<br><span class="figures">Rests on: ${figures}</span>` : ''}</li>`
   })
   return `<h2 id="${id}-findings">Findings</h2>${items.length > 0 ? `<ul class="findings">${items.join('\n')}</ul>` : '<p>Nothing unusual to explain.</p>'}`
@@ -143,17 +145,13 @@ interface HeadlineSpec {
 }
 
 const headlineSpecs: HeadlineSpec[] = [
-  { test: 'TCP_STREAM', title: 'TCP throughput', unit: 'Gbit/s', scale: 1e9, metric: (c) => m(c, 'throughput_bps'), overhead: (c) => c.metrics['throughput_bps']?.overhead },
-  { test: 'UDP_STREAM', title: 'UDP throughput (received)', unit: 'Gbit/s', scale: 1e9, metric: (c) => m(c, 'throughput_bps'), overhead: (c) => c.metrics['throughput_bps']?.overhead },
-  { test: 'TCP_RR', title: 'TCP_RR median round trip', unit: 'µs', scale: 1, metric: (c) => (c.latency ? { value: c.latency.p50, ci: c.latency.p50Ci95 } : undefined), overhead: (c) => c.latency?.p50Overhead },
-  { test: 'UDP_RR', title: 'UDP_RR median round trip', unit: 'µs', scale: 1, metric: (c) => (c.latency ? { value: c.latency.p50, ci: c.latency.p50Ci95 } : undefined), overhead: (c) => c.latency?.p50Overhead },
-  { test: 'TCP_CRR', title: 'TCP_CRR connections per second', unit: 'conn/s', scale: 1, metric: (c) => m(c, 'connections_per_s'), overhead: (c) => c.metrics['connections_per_s']?.overhead },
+  { test: 'TCP_STREAM', title: 'TCP throughput', unit: 'Gbit/s', scale: 1e9, metric: (c) => metricFigure(c, 'throughput_bps'), overhead: (c) => c.metrics['throughput_bps']?.overhead },
+  { test: 'UDP_STREAM', title: 'UDP throughput (received)', unit: 'Gbit/s', scale: 1e9, metric: (c) => metricFigure(c, 'throughput_bps'), overhead: (c) => c.metrics['throughput_bps']?.overhead },
+  { test: 'TCP_RR', title: 'TCP_RR median round trip', unit: 'µs', scale: 1, metric: (c) => latencyFigure(c, 'p50'), overhead: (c) => latencyOverhead(c, 'p50') },
+  { test: 'UDP_RR', title: 'UDP_RR median round trip', unit: 'µs', scale: 1, metric: (c) => latencyFigure(c, 'p50'), overhead: (c) => latencyOverhead(c, 'p50') },
+  { test: 'TCP_CRR', title: 'TCP_CRR connections per second', unit: 'conn/s', scale: 1, metric: (c) => metricFigure(c, 'connections_per_s'), overhead: (c) => c.metrics['connections_per_s']?.overhead },
 ]
 
-function m(c: CellSummary, name: string) {
-  const x = c.metrics[name]
-  return x ? { value: x.median, ci: x.medianCi95 } : undefined
-}
 
 function overheadSection(report: RunReport): string {
   const id = report.summary.run.id
@@ -182,7 +180,7 @@ function overheadTable(report: RunReport): string {
     if (!spec || !figure) return []
     const row = report.rows.find((r) => r.key === rowKeyOf(c))
     const o = spec.overhead(c)
-    return [`<tr><td>${esc(row ? rowLabel(row) : c.datapath)}</td><td>${esc(c.test)}</td><td class="num" data-v="${c.size}">${c.size}</td><td>${esc(spec.title)}</td><td class="num" data-v="${figure.value / spec.scale}">${fmt(figure.value / spec.scale)} ${esc(spec.unit)}</td><td class="num" data-v="${halfCi(figure.ci) / spec.scale}">±${fmt(halfCi(figure.ci) / spec.scale)}</td><td class="num" data-v="${o ? o.value : ''}">${esc(o ? overheadText(o) : '—')}</td><td class="num" data-v="${c.samples}">${c.samples}</td><td class="num" data-v="${c.excluded.length}">${c.excluded.length}</td></tr>`]
+    return [`<tr><td>${esc(row ? rowLabel(row) : c.datapath)}</td><td>${esc(c.test)}</td><td class="num" data-v="${c.size}">${c.size}</td><td>${esc(spec.title)}</td><td class="num" data-v="${figure.value / spec.scale}">${figureText(figure.value / spec.scale)} ${esc(spec.unit)}</td><td class="num" data-v="${ciHalf(figure.ci) / spec.scale}">±${figureText(ciHalf(figure.ci) / spec.scale)}</td><td class="num" data-v="${o ? o.value : ''}">${esc(o ? overheadText(o) : '—')}</td><td class="num" data-v="${c.samples}">${c.samples}</td><td class="num" data-v="${c.excluded.length}">${c.excluded.length}</td></tr>`]
   })
   return `<div class="scroll"><table class="sortable"><thead><tr><th>datapath</th><th>test</th><th>size B</th><th>figure</th><th>median</th><th>95% CI ±</th><th>vs base</th><th>n</th><th>excluded</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div><p class="note small">Click a column header to sort.</p>`
 }
@@ -209,21 +207,23 @@ function testBlock(report: RunReport, g: CellGroup, test: string): string {
     if (items.length > 0) charts.push(figure(barChart({ title, unit, items })))
   }
   if (test === 'TCP_STREAM' || test === 'UDP_STREAM') {
-    bars(`${test} throughput`, 'Gbit/s (median, 95% CI)', (c) => m(c, 'throughput_bps'), 1e9)
-    bars(`${test} CPU per Gbit`, 'CPU·s per Gbit (median, 95% CI)', (c) => m(c, 'cpu_s_per_gbit'))
-    if (test === 'UDP_STREAM') bars('UDP_STREAM loss', '% of datagrams lost (median)', (c) => m(c, 'udp_loss_pct'))
+    bars(`${test} throughput`, 'Gbit/s (median, 95% CI)', (c) => metricFigure(c, 'throughput_bps'), 1e9)
+    bars(`${test} CPU per Gbit`, 'CPU·s per Gbit (median, 95% CI)', (c) => metricFigure(c, 'cpu_s_per_gbit'))
+    if (test === 'UDP_STREAM') bars('UDP_STREAM loss', '% of datagrams lost (median)', (c) => metricFigure(c, 'udp_loss_pct'))
   } else {
-    if (test === 'TCP_CRR') bars('TCP_CRR connections per second', 'conn/s (median, 95% CI)', (c) => m(c, 'connections_per_s'))
-    else bars(`${test} transactions per second`, 'transactions/s (median, 95% CI)', (c) => m(c, 'transactions_per_s'))
-    bars(`${test} median round trip (P50)`, 'µs (pooled P50, 95% CI)', (c) => (c.latency ? { value: c.latency.p50, ci: c.latency.p50Ci95 } : undefined))
-    bars(`${test} P99 round trip`, 'µs (pooled P99, 95% CI)', (c) => (c.latency ? { value: c.latency.p99, ci: c.latency.p99Ci95 } : undefined))
-    bars(`${test} CPU per transaction`, 'CPU·µs per transaction (median, 95% CI)', (c) => m(c, 'cpu_us_per_transaction'))
+    if (test === 'TCP_CRR') bars('TCP_CRR connections per second', 'conn/s (median, 95% CI)', (c) => metricFigure(c, 'connections_per_s'))
+    else bars(`${test} transactions per second`, 'transactions/s (median, 95% CI)', (c) => metricFigure(c, 'transactions_per_s'))
+    // TCP_CRR's histogram holds whole connections (connect, request, response, close), not round trips.
+    const what = test === 'TCP_CRR' ? 'connection time (connect, request, response, close)' : 'round trip'
+    bars(`${test} median ${what} (P50)`, 'µs (P50, 95% CI)', (c) => latencyFigure(c, 'p50'))
+    bars(`${test} P99 ${what}`, 'µs (P99, 95% CI)', (c) => latencyFigure(c, 'p99'))
+    bars(`${test} CPU per transaction`, 'CPU·µs per transaction (median, 95% CI)', (c) => metricFigure(c, 'cpu_us_per_transaction'))
     const series = rows.flatMap((r) => {
       const c = cellOf(g, r, test)
       const points = c ? report.latencyCdfs[c.key] : undefined
       return points && points.length > 0 ? [{ name: rowLabel(r), points, kind: kindOf(r) }] : []
     })
-    if (series.length > 0) charts.push(figure(cdfChart({ title: `${test} round-trip latency distribution (all kept samples pooled)`, series })))
+    if (series.length > 0) charts.push(figure(cdfChart({ title: `${test} ${what} distribution (all kept samples pooled)`, series })))
   }
   const size = g.cells.find((c) => c.test === test)?.size
   return `<h3>${esc(test)}${size !== undefined ? ` · ${size} B` : ''} <span class="muted">(${esc(groupTitle(g))})</span></h3>\n${charts.join('\n')}`
@@ -311,8 +311,8 @@ function severalRuns(model: ReportModel): string {
   const side = sideBySide(model)
   const byOther = model.runs.slice(1).map((o) => {
     const rows = model.changes.filter((c) => c.other === o.summary.run.id)
-    const items = rows.filter((c) => c.rate).map((c) => ({ label: `${c.datapath} ${c.test}`, value: (c.rate as { value: number }).value * 100, ci95: c.rate?.ci95 ? ([c.rate.ci95[0] * 100, c.rate.ci95[1] * 100] as Interval) : undefined, kind: 'datapath' as const }))
-    const chart = items.length > 0 ? figure(barChart({ title: `Rate change: ${o.summary.run.id} against ${first.summary.run.id}`, unit: '% change (95% CI)', items, zeroLine: true })) : ''
+    const items = rows.filter((c) => c.rate).map((c) => ({ label: cellLabel(c), value: (c.rate as { value: number }).value * 100, ci95: c.rate?.ci95 ? ([c.rate.ci95[0] * 100, c.rate.ci95[1] * 100] as Interval) : undefined, kind: 'datapath' as const }))
+    const chart = items.length > 0 ? figure(barChart({ title: `Rate change: ${o.summary.run.id} against ${first.summary.run.id}`, unit: '% change of the rate (+ = faster than the first run; 95% CI)', items, zeroLine: true })) : ''
     return `<h3>${esc(o.summary.run.id)} against ${esc(first.summary.run.id)}</h3>${chart}${changeTable(rows)}`
   })
   return `<section id="change"><h2>Change against the first run</h2><p class="note">Each later run against ${esc(first.summary.run.id)}, cell by cell (relative change of the medians; latency from pooled percentiles), with 95% bootstrap CIs. “Measured differently” names NIC-profile or engine differences that are part of the change.</p>${side}${byOther.join('\n')}</section>`
@@ -325,17 +325,17 @@ function sideBySide(model: ReportModel): string {
     const cells = model.runs.map((r) => r.summary.cells.find((c) => c.key === key))
     const any = cells.find(Boolean) as CellSummary
     const spec = headlineSpecs.find((s) => s.test === any.test)
-    return `<tr><td>${esc(`${any.datapath} ${any.test} ${any.size}`)}</td>${cells.map((c) => {
+    return `<tr><td>${esc(cellLabel(any))}</td>${cells.map((c) => {
       const f = c && spec ? spec.metric(c) : undefined
-      return f && spec ? `<td class="num" data-v="${f.value / spec.scale}">${fmt(f.value / spec.scale)} ${esc(spec.unit)} ±${fmt(halfCi(f.ci) / spec.scale)}</td>` : '<td>—</td>'
+      return f && spec ? `<td class="num" data-v="${f.value / spec.scale}">${figureText(f.value / spec.scale)} ${esc(spec.unit)} ±${figureText(ciHalf(f.ci) / spec.scale)}</td>` : '<td>—</td>'
     }).join('')}</tr>`
   })
   return `<h3>Side by side</h3><div class="scroll"><table class="sortable"><thead>${head}</thead><tbody>${body.join('\n')}</tbody></table></div>`
 }
 
 function changeTable(rows: CellComparison[]): string {
-  const body = rows.map((c) => `<tr><td>${esc(c.datapath)}</td><td>${esc(c.test)}</td><td class="num">${c.size}</td><td class="num" data-v="${c.rate?.value ?? ''}">${esc(overheadText(c.rate))}</td><td class="num" data-v="${c.latencyP50?.value ?? ''}">${esc(overheadText(c.latencyP50))}</td><td class="num" data-v="${c.latencyP99?.value ?? ''}">${esc(overheadText(c.latencyP99))}</td><td class="num" data-v="${c.cpu?.value ?? ''}">${esc(overheadText(c.cpu))}</td><td>${esc(c.differences.join('; ') || '—')}</td></tr>`)
-  return `<div class="scroll"><table class="sortable"><thead><tr><th>datapath</th><th>test</th><th>size</th><th>rate</th><th>P50</th><th>P99</th><th>CPU/unit</th><th>measured differently</th></tr></thead><tbody>${body.join('\n')}</tbody></table></div>`
+  const body = rows.map((c) => `<tr><td>${esc(cellLabel(c))}</td><td class="num" data-v="${c.rate?.value ?? ''}">${esc(overheadText(c.rate))}</td><td class="num" data-v="${c.latencyP50?.value ?? ''}">${esc(overheadText(c.latencyP50))}</td><td class="num" data-v="${c.latencyP99?.value ?? ''}">${esc(overheadText(c.latencyP99))}</td><td class="num" data-v="${c.cpu?.value ?? ''}">${esc(overheadText(c.cpu))}</td><td>${esc(c.differences.join('; ') || '—')}</td></tr>`)
+  return `<div class="scroll"><table class="sortable"><thead><tr><th>cell</th><th>rate (+ faster)</th><th>P50 (+ slower)</th><th>P99 (+ slower)</th><th>CPU/unit (+ costlier)</th><th>measured differently</th></tr></thead><tbody>${body.join('\n')}</tbody></table></div>`
 }
 
 // ── published reference ───────────────────────────────────────────────────────────────────────────────────────────
@@ -348,23 +348,31 @@ ${model.reference.map((s) => referenceTable(s, measured, model)).join('\n')}</se
 }
 
 function referenceTable(study: ReferenceStudy, measured: Set<string>, model: ReportModel): string {
-  const yours = (family: string) => {
-    const dps = datapathsOfFamily(family).filter((d) => measured.has(d))
-    return dps
+  // Your figure beside a published row only where cnibench has that mode: not beside encrypted, eBPF-dataplane or
+  // VPP rows, which no lab datapath reproduces.
+  const first = model.runs[0]?.summary
+  const yours = (row: ReferenceStudy['rows'][number]) => {
+    if (!first || !isPlainMode(row.config)) return ''
+    return datapathsOfFamily(row.family)
+      .filter((d) => measured.has(d))
       .map((d) => {
-        const cell = model.runs[0]?.summary.cells.find((c) => c.datapath === d && c.test === 'TCP_STREAM')
-        const o = cell?.metrics['throughput_bps']?.overhead
+        const o = judgedCell(first, d, 'TCP_STREAM')?.metrics['throughput_bps']?.overhead
         return `${d}${o ? ` ${overheadText({ value: -o.value, ci95: o.ci95 ? [-o.ci95[1], -o.ci95[0]] : undefined })}` : ''}`
       })
       .join(', ')
   }
   const rows = study.rows.map((r) => {
-    const mine = yours(r.family)
-    return `<tr class="${mine ? 'match' : ''}"><td>${esc(r.config)}</td><td class="num" data-v="${r.throughput}">${fmt(r.throughput)}${r.throughputSd !== undefined ? ` ±${fmt(r.throughputSd)} sd` : ''}</td>${study.hasBareMetal ? `<td class="num" data-v="${r.vsBareMetalPct ?? ''}">${r.vsBareMetalPct !== undefined ? `${r.vsBareMetalPct > 0 ? '+' : ''}${fmt(r.vsBareMetalPct)}%` : '—'}</td>` : `<td class="num">${r.mtu ?? '—'}</td>`}<td class="num">${r.cpuServer !== undefined ? fmt(r.cpuServer) : '—'}</td><td class="num">${r.runs}</td><td>${esc(mine || '—')}</td></tr>`
+    const mine = yours(r)
+    return `<tr class="${mine ? 'match' : ''}"><td>${esc(r.config)}</td><td class="num" data-v="${r.throughput}">${figureText(r.throughput)}${r.throughputSd !== undefined ? ` ±${figureText(r.throughputSd)} sd` : ''}</td>${study.hasBareMetal ? `<td class="num" data-v="${r.vsBareMetalPct ?? ''}">${r.vsBareMetalPct !== undefined ? `${r.vsBareMetalPct > 0 ? '+' : ''}${figureText(r.vsBareMetalPct)}%` : '—'}</td>` : `<td class="num">${r.mtu ?? '—'}</td>`}<td class="num">${r.cpuServer !== undefined ? figureText(r.cpuServer) : '—'}</td><td class="num">${r.runs}</td><td>${esc(mine || '—')}</td></tr>`
   })
   return `<h3><a href="${esc(study.url)}" rel="noreferrer">${esc(study.title)}</a></h3>
 <p class="small">${esc(study.conditions)}</p>
 <div class="scroll"><table class="sortable"><thead><tr><th>configuration</th><th>${esc(study.throughputLabel)}, ${esc(study.throughputUnit)}</th><th>${study.hasBareMetal ? 'vs bare metal' : 'pod MTU'}</th><th>server CPU, ${esc(study.cpuUnit)}</th><th>runs</th><th>your run: TCP throughput vs base</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div>`
+}
+
+/** A published configuration in a mode cnibench has a lab datapath for (no encryption, eBPF dataplane or VPP). */
+function isPlainMode(config: string): boolean {
+  return !/(^|[-.])(wg|ipsec|encryption|ebpf|vpp|hubble|nokproxy|nohubble)([-.]|$)/.test(config)
 }
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -385,14 +393,8 @@ function figure(svg: string): string {
   return `<figure class="chart-box">${svg}</figure>`
 }
 
-function halfCi(ci: Interval | undefined): number {
-  return ci ? (ci[1] - ci[0]) / 2 : Number.NaN
-}
-
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return '—'
-  const a = Math.abs(v)
-  return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 10 ? v.toFixed(2) : v.toFixed(3)
+function ciHalf(ci: Interval | undefined): number {
+  return halfWidth(ci) ?? Number.NaN
 }
 
 export const STYLE = `
@@ -401,7 +403,7 @@ export const STYLE = `
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 main{max-width:980px;margin:0 auto;padding:16px}
 h1{font-size:1.5rem;margin:.2em 0}
-h2{font-size:1.25rem;margin:1.6em 0 .4em;padding-bottom:.2em;border-bottom:2px solid var(--line)}
+h2{font-size:1.25rem;margin:1.6em 0 .4em;padding-bottom:.2em;border-bottom:2px solid var(--line);scroll-margin-top:48px}
 h3{font-size:1.05rem;margin:1.2em 0 .4em}
 nav{position:sticky;top:0;background:#f7f8fa;border:1px solid var(--line);border-radius:6px;padding:6px 8px;font-size:.85rem;z-index:1;overflow-x:auto;white-space:nowrap}
 nav a{margin-right:10px;color:var(--accent);text-decoration:none}
@@ -425,7 +427,8 @@ nav a.served{font-weight:600}
 .finding.info{border-left:4px solid var(--accent);padding-left:8px;list-style:none}
 .figures{font-size:.85rem;color:var(--muted)}
 figure{margin:12px 0;break-inside:avoid}
-.chart-box svg.chart,svg.path-diagram{width:100%;height:auto;display:block}
+.chart-box{overflow-x:auto}.chart-box svg.chart,svg.path-diagram{width:100%;height:auto;display:block}.chart-box svg.chart{min-width:520px}
+.fact-note{font-size:.8rem;color:var(--muted);margin:0}
 figcaption{font-weight:600;margin-bottom:4px}
 .pd-title{font:600 13px system-ui,sans-serif}.pd-where{font:600 12px system-ui,sans-serif;fill:#333}.pd-dev{font:12px ui-monospace,monospace}.pd-kind{fill:#5b6572}.pd-badge{font:600 10px system-ui,sans-serif;fill:#fff}.pd-note{font:11px system-ui,sans-serif;fill:#333}
 .scroll{overflow-x:auto}
@@ -440,11 +443,15 @@ tr.match td{background:#eef4fc}
 .reference{border-top:3px dashed var(--line);margin-top:2em}
 details{margin:.3em 0;font-size:.9rem}
 @media (max-width:600px){body{font-size:14px}main{padding:8px}nav{position:static}}
-@media print{nav{display:none}main{max-width:none}a{color:inherit;text-decoration:none}h2{break-after:avoid}.card,figure,tr{break-inside:avoid}details{display:block}details>*{display:block}}
+@media print{nav{display:none}main{max-width:none}a{color:inherit;text-decoration:none}h2{break-after:avoid}.card,figure,tr{break-inside:avoid}.scroll,.chart-box{overflow:visible}.chart-box svg.chart{min-width:0}}
 `
 
-/** Sort a table by the clicked column: numbers by their data-v value, text by its words. No libraries, no requests. */
+/**
+ * Sort a table by the clicked column (numbers by their data-v value, text by its words, missing values last), and
+ * open every collapsed section before printing. No libraries, no requests.
+ */
 const SORT_SCRIPT = `
+window.addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true})});
 document.querySelectorAll('table.sortable').forEach(function(table){
   table.querySelectorAll('th').forEach(function(th,index){
     th.addEventListener('click',function(){
@@ -452,8 +459,8 @@ document.querySelectorAll('table.sortable').forEach(function(table){
       var asc=th.getAttribute('aria-sort')!=='ascending';
       table.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort')});
       th.setAttribute('aria-sort',asc?'ascending':'descending');
-      var key=function(r){var c=r.cells[index];if(!c)return '';var v=c.getAttribute('data-v');return v!==null&&v!==''&&!isNaN(+v)?+v:c.textContent};
-      rows.sort(function(a,b){var x=key(a),y=key(b);var r=typeof x==='number'&&typeof y==='number'?x-y:String(x).localeCompare(String(y));return asc?r:-r});
+      var key=function(r){var c=r.cells[index];if(!c)return null;var v=c.getAttribute('data-v');if(v!==null)return v!==''&&!isNaN(+v)?+v:null;var t=c.textContent.trim();return t===''||t==='\u2014'?null:t};
+      rows.sort(function(a,b){var x=key(a),y=key(b);if(x===null||y===null)return x===y?0:x===null?1:-1;var r=typeof x==='number'&&typeof y==='number'?x-y:String(x).localeCompare(String(y));return asc?r:-r});
       rows.forEach(function(r){body.appendChild(r)});
     });
   });

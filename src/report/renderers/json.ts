@@ -13,7 +13,7 @@ export const jsonRenderer: Renderer = {
   render: (model: ReportModel) => JSON.stringify(model.runs.length === 1 ? runJson(model.runs[0] as RunReport) : { runs: model.runs.map(runJson), changes: model.changes }, null, 2) + '\n',
 }
 
-export function runJson(report: RunReport) {
+function runJson(report: RunReport) {
   const { summary } = report
   const { run } = summary
   return {

@@ -3,7 +3,8 @@
  * every later run against the first (the bank's bare-metal-vs-VM view: "throughput −47% ±3%, latency +83% ±5%").
  */
 import type { CellComparison } from '../../analysis/compare.js'
-import { machineOf, overheadText } from '../format.js'
+import { variantTag } from '../../measure/tests.js'
+import { machineOf, overheadText, precisionLabel, shortTime } from '../format.js'
 import type { ReportModel, RunReport } from '../model.js'
 import { overheadRows } from '../overheads.js'
 import { renderTable } from '../table.js'
@@ -26,7 +27,7 @@ export function comparisonText(model: ReportModel): string {
 
 export function runText(report: RunReport): string {
   const { run } = report.summary
-  const lines = [`run ${run.id} (${run.status}) ${run.createdAt.slice(0, 19).replace('T', ' ')} — ${machineOf(run.environment)}, kernel ${String(run.environment['kernel'])}`, '', renderTable(report)]
+  const lines = [`run ${run.id} (${run.status}) ${shortTime(run.createdAt)} — ${machineOf(run.environment)}, kernel ${String(run.environment['kernel'])}`, '', renderTable(report)]
   const outcome = outcomeLine(report)
   if (outcome) lines.push(outcome)
   for (const s of run.notes.skipped ?? []) lines.push(`not measured: ${s.datapath}: ${s.reason}`)
@@ -38,25 +39,24 @@ export function runText(report: RunReport): string {
 function outcomeLine(report: RunReport): string | undefined {
   if (!report.precision) return undefined
   const { target, cells, stoppedBy } = report.precision
-  const points = Math.round(target * 1000) / 10
   const short = cells.filter((c) => !c.met)
-  if (short.length === 0) return `precision target ±${points}%: met by all ${cells.length} overheads`
+  if (short.length === 0) return `precision target ${precisionLabel(target)}: met by all ${cells.length} overheads`
   const list = short.map((c) => `${c.key.split('/').slice(0, 2).join(' ')} ±${(c.halfWidth * 100).toFixed(1)}`).join(', ')
-  return `precision target ±${points}%: met by ${cells.length - short.length} of ${cells.length} overheads${stoppedBy === 'time-budget' ? ' before the time budget ran out' : ''}; not met: ${list}`
+  return `precision target ${precisionLabel(target)}: met by ${cells.length - short.length} of ${cells.length} overheads${stoppedBy === 'time-budget' ? ' before the time budget ran out' : ''}; not met: ${list}`
 }
 
 /** One later run against the reference: a table of relative changes, then one sentence per datapath. */
 function changesText(rows: CellComparison[], other: RunReport, reference: RunReport): string {
-  const lines = [`${other.summary.run.id} against ${reference.summary.run.id}  (relative change, ± half the 95% CI)`]
+  const lines = [`${other.summary.run.id} against ${reference.summary.run.id}  (relative change, ± half the 95% CI; rate: + is faster; p50, p99, CPU: + is slower or costlier)`]
   lines.push(table(['datapath', 'test', 'size', 'rate', 'p50', 'p99', 'CPU/unit', 'measured differently'], rows.map((c) => [
-    c.datapath, c.test, String(c.size), overheadText(c.rate), overheadText(c.latencyP50), overheadText(c.latencyP99), overheadText(c.cpu), c.differences.join('; ') || '—'])))
+    `${c.datapath}${variantTag(c.variant)}`, c.test, String(c.size), overheadText(c.rate), overheadText(c.latencyP50), overheadText(c.latencyP99), overheadText(c.cpu), c.differences.join('; ') || '—'])))
   const unlike = rows.filter((c) => c.differences.length > 0)
   if (unlike.length > 0) lines.push(`note: ${unlike.length} of ${rows.length} cells were measured differently in the two runs; their change includes that difference`)
   lines.push('', ...changeSentences(rows), '')
   return lines.join('\n')
 }
 
-/** Per datapath, the bank's study's sentence: stream throughput change and request/response latency change. */
+/** Per datapath, the sentence of the bank's bare-metal-vs-VM study: stream throughput change and request/response latency change. */
 export function changeSentences(rows: CellComparison[]): string[] {
   const datapaths = [...new Set(rows.map((r) => r.datapath))]
   return datapaths.map((dp) => {
@@ -90,5 +90,5 @@ export interface RunListEntry {
 /** `results list`: one line per stored run. */
 export function runListText(runs: RunListEntry[]): string {
   return table(['run', 'created', 'status', 'cells', 'samples', 'kernel', 'machine', 'label'], runs.map((r) => [
-    r.id, r.createdAt.slice(0, 19).replace('T', ' '), r.status, String(r.cells), String(r.samples), String(r.environment['kernel'] ?? ''), machineOf(r.environment), r.label ?? ''])) + '\n'
+    r.id, shortTime(r.createdAt), r.status, String(r.cells), String(r.samples), String(r.environment['kernel'] ?? ''), machineOf(r.environment), r.label ?? ''])) + '\n'
 }
