@@ -128,15 +128,20 @@ function mtuFindings(cell: CellSummary): Finding[] {
       figures,
     }]
   }
+  const room = underlayMtu - podMtu
+  const why = room === extra
+    ? `so that ${extra} bytes of outer headers fit the underlay's ${underlayMtu}`
+    : `, leaving ${room} bytes for outer headers where ${encapsulation} needs ${extra} (the plugin's configured default)`
   return [{
     kind: 'mtu',
     severity: 'info',
     datapath: cell.datapath,
-    title: `${cell.datapath} carries ${underlayMtu - podMtu} bytes less payload per packet (${encapsulation})`,
-    detail: `The pod MTU is ${podMtu} so that ${extra} bytes of outer headers fit the underlay's ${underlayMtu}: more packets, and more per-packet work, for the same data. A larger underlay MTU (e.g. 9000, as the Ducastel benchmarks used) shrinks this share.`,
+    title: `${cell.datapath} carries ${room} bytes less payload per packet (${encapsulation})`,
+    detail: `The pod MTU is ${podMtu}${why.startsWith(',') ? '' : ' '}${why}: more packets, and more per-packet work, for the same data. A larger underlay MTU (e.g. 9000, as the Ducastel benchmarks used) shrinks this share.`,
     figures,
   }]
 }
+
 
 function overheadFindings(cell: CellSummary, baseline: string): Finding[] {
   const headline = headlineOverhead(cell)

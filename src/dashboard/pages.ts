@@ -2,24 +2,14 @@
 import type { Advice } from '../advice/advise.js'
 import { machineOf } from '../report/format.js'
 import { escapeXml as esc } from '../report/html-escape.js'
+import type { RunListEntry } from '../report/run-list.js'
 import { scenarioCard, STYLE } from '../report/renderers/html.js'
-
-interface ListedRun {
-  id: string
-  createdAt: string
-  status: string
-  label: string | null
-  cells: number
-  samples: number
-  datapaths: string[]
-  environment: Record<string, unknown>
-}
 
 function shell(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><link rel="icon" href="data:,"><style>${STYLE}</style></head><body><main>${body}</main></body></html>\n`
 }
 
-export function listPage(dbPath: string, runs: ListedRun[]): string {
+export function listPage(dbPath: string, runs: RunListEntry[]): string {
   const rows = [...runs].reverse().map((r) => `<tr>
 <td><input type="checkbox" name="run" value="${esc(r.id)}" aria-label="compare ${esc(r.id)}"></td>
 <td><a href="/runs/${esc(r.id)}">${esc(r.id)}</a></td><td>${esc(r.createdAt.slice(0, 19).replace('T', ' '))}</td><td>${esc(r.status)}</td>

@@ -17,8 +17,8 @@ import { escapeXml as esc } from '../report/html-escape.js'
 import { buildReportModel, type ReportModel } from '../report/model.js'
 import { getRenderer, renderers } from '../report/renderers/index.js'
 import { advicePage, listPage } from './pages.js'
-import { ResultStore, type RunRecord } from '../store/db.js'
-import { statusOf } from '../store/status.js'
+import { ResultStore } from '../store/db.js'
+import { runListOf } from '../report/run-list.js'
 
 export interface DashboardOptions {
   dbPath: string
@@ -91,8 +91,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, dbPath: string,
   try {
     const modelOf = (ids: string[]) => reportModel(store, ids, cache)
     const [a, b, c, d] = parts
-    if (parts.length === 0) return send(res, 200, renderers.html.mediaType, listPage(store.path, await runList(store)))
-    if (a === 'api' && b === 'runs' && parts.length === 2) return sendJson(res, await runList(store))
+    if (parts.length === 0) return send(res, 200, renderers.html.mediaType, listPage(store.path, await runListOf(store)))
+    if (a === 'api' && b === 'runs' && parts.length === 2) return sendJson(res, await runListOf(store))
     if (a === 'api' && b === 'runs' && c && parts.length === 3) return send(res, 200, renderers.json.mediaType, renderers.json.render(modelOf([c])))
     if (a === 'api' && b === 'runs' && c && d === 'advice' && parts.length === 4) return sendJson(res, adviceOf(modelOf([c]), url))
     if (a === 'api' && b === 'compare' && parts.length === 2) return send(res, 200, renderers.json.mediaType, renderers.json.render(modelOf(compareIds(store, url))))
@@ -104,27 +104,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, dbPath: string,
   } finally {
     store.close()
   }
-}
-
-interface RunListEntry {
-  id: string
-  createdAt: string
-  finishedAt: string | null
-  status: string
-  label: string | null
-  cells: number
-  samples: number
-  datapaths: string[]
-  environment: Record<string, unknown>
-}
-
-function runList(store: ResultStore): Promise<RunListEntry[]> {
-  return Promise.all(
-    store.listRuns().map(async (r: RunRecord) => {
-      const cells = store.cells(r.id)
-      return { id: r.id, createdAt: r.createdAt, finishedAt: r.finishedAt, status: await statusOf(r), label: r.label, cells: cells.length, samples: store.sampleCount(r.id), datapaths: [...new Set(cells.map((c) => c.datapath))], environment: r.environment }
-    }),
-  )
 }
 
 function decodePart(part: string): string {

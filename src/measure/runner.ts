@@ -93,7 +93,7 @@ export async function measureRun(store: ResultStore, runId: string, config: RunC
       await buildLabs(store, runId, cells, decision.keys.map((k) => byKey.get(k) as CellRecord), config, labs, hooks)
       rounds++
       total = done + decision.keys.length
-      const short = decision.unmet ? ` (${decision.unmet.length} overheads short of ±${config.precision}%)` : ''
+      const short = decision.unmet && decision.unmet.length > 0 ? ` (${decision.unmet.length} overheads short of ±${config.precision} points)` : ''
       if (decision.number > 1) hooks.onRound?.(`round ${decision.number}: ${decision.keys.length} samples${short}`)
       for (const key of decision.keys) {
         const cell = byKey.get(key) as CellRecord

@@ -68,6 +68,7 @@ export function metricFigure(c: CellSummary, name: string): { value: number; ci:
 /** Figures in report tables: three significant digits or so, "—" for what is not a number. */
 export function figureText(v: number): string {
   if (!Number.isFinite(v)) return '—'
+  if (Number.isInteger(v)) return String(v)
   const a = Math.abs(v)
   return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 10 ? v.toFixed(2) : v.toFixed(3)
 }

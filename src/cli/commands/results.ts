@@ -2,10 +2,10 @@
 import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { loadReport } from '../../report/load.js'
+import { runListOf } from '../../report/run-list.js'
 import { getRenderer, renderers } from '../../report/renderers/index.js'
 import { runListText } from '../../report/renderers/terminal.js'
 import { ResultStore } from '../../store/db.js'
-import { statusOf } from '../../store/status.js'
 import { defaultDbPath } from '../../system/paths.js'
 import { print, printJson } from '../output.js'
 
@@ -19,10 +19,8 @@ export function registerResults(program: Command): void {
     .action(async (opts: { db?: string; json?: boolean }) => {
       const store = openStore(opts.db)
       try {
-        const runs = await Promise.all(
-          store.listRuns().map(async (r) => ({ ...r, status: await statusOf(r), samples: store.sampleCount(r.id), cells: store.cells(r.id).length })),
-        )
-        if (opts.json) return printJson(runs.map((r) => ({ id: r.id, createdAt: r.createdAt, finishedAt: r.finishedAt, status: r.status, kind: r.kind, label: r.label, cells: r.cells, samples: r.samples, environment: r.environment })))
+        const runs = await runListOf(store)
+        if (opts.json) return printJson(runs)
         if (runs.length === 0) return print(`no runs in ${store.path} (start one with \`cnibench run\`)`)
         process.stdout.write(runListText(runs))
       } finally {

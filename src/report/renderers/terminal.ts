@@ -7,6 +7,7 @@ import { variantTag } from '../../measure/tests.js'
 import { machineOf, overheadText, precisionLabel, shortTime } from '../format.js'
 import type { ReportModel, RunReport } from '../model.js'
 import { overheadRows } from '../overheads.js'
+import type { RunListEntry } from '../run-list.js'
 import { renderTable } from '../table.js'
 import { table } from '../text-table.js'
 import type { Renderer } from './renderer.js'
@@ -75,16 +76,6 @@ export function overheadsText(report: RunReport): string {
     `overhead against ${report.summary.baseline} (positive = costs more: less throughput, more latency), ± half the 95% CI`,
     table(['datapath', 'test', 'size', 'rate', 'p50', 'p99'], rows.map((r) => [r.datapath, r.test, String(r.size), overheadText(r.rate), overheadText(r.latencyP50), overheadText(r.latencyP99)])),
   ].join('\n') + '\n'
-}
-
-export interface RunListEntry {
-  id: string
-  createdAt: string
-  status: string
-  cells: number
-  samples: number
-  environment: Record<string, unknown>
-  label: string | null
 }
 
 /** `results list`: one line per stored run. */
