@@ -11,10 +11,10 @@ import type { Engine } from '../dist/engines/engine.js'
 import { getDatapath } from '../dist/lab/datapaths/index.js'
 import { createLab, destroyLab } from '../dist/lab/lifecycle.js'
 import { labDir, type LabRecord } from '../dist/lab/state.js'
-import { netnsInodes } from '../dist/measure/foreign.js'
 import { shuffleRound } from '../dist/measure/rounds.js'
 import { measureSample } from '../dist/measure/sample.js'
 import { ServerPool } from '../dist/measure/servers.js'
+import { labTestbed } from '../dist/measure/testbeds/lab.js'
 import type { TestSpec } from '../dist/measure/tests.js'
 import type { SampleInput } from '../dist/store/db.js'
 
@@ -37,12 +37,9 @@ export async function withLab<T>(datapath: string, body: (sampler: Sampler) => P
     { keep: false },
   )
   const servers = new ServerPool()
-  const dir = labDir(lab.name)
-  await mkdir(join(dir, 'work'), { recursive: true })
-  const namespaces = [...new Set([lab.plan.wireNetns, ...lab.plan.nodes.map((n) => n.netns), ...lab.plan.pods.map((p) => p.netns)])]
-  const ownNetns = await netnsInodes(namespaces)
-  const [client, server] = [lab.plan.pods.find((p) => p.node === 'node1'), lab.plan.pods.find((p) => p.node === 'node2')]
-  if (!client || !server) throw new Error('lab without pods')
+  await mkdir(join(labDir(lab.name), 'work'), { recursive: true })
+  const testbed = await labTestbed(datapath, lab)
+  const { client, server } = testbed.endpoints('inter-node')
   let port = 30_000
   try {
     return await body({
@@ -56,11 +53,9 @@ export async function withLab<T>(datapath: string, body: (sampler: Sampler) => P
           client,
           server,
           port,
-          pinCpu: PIN_CPU,
-          workDir: join(dir, 'work'),
-          pidDir: join(dir, 'pids'),
+          cpu: PIN_CPU,
           iteration: 1,
-          ownNetns,
+          foreign: testbed.foreign,
           probe: true,
           servers,
         })

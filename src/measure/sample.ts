@@ -1,42 +1,35 @@
 /**
- * One sample of one cell: make sure the engine's server listens in the server pod (a fresh one, or the run's
- * long-lived one), run the reference probe, read /proc/stat and every process's CPU time, run the client(s) in the
- * client pod, read both again, probe again, stop per-sample servers, parse. Everything runs inside the lab's
- * namespaces; servers are started with pid files in the lab's directory so an interrupt can stop them.
+ * One sample of one cell: make sure the engine's server listens in the server workload (a fresh one, or the run's
+ * long-lived one), run the reference probe, read the node's CPU counters and every process's CPU time, run the
+ * client(s) in the client workload, read both again, probe again, stop per-sample servers, parse. Where the workloads
+ * live (lab namespaces, cluster pods) is the workload's business (workload.ts); this file only orders the steps.
  */
-import { readFile, rm } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
 import { mergeHistograms, histogramMean, histogramQuantile, serializeHistogram } from '../analysis/histogram.js'
 import { median } from '../analysis/stats.js'
 import type { ClientOutput, Engine, EngineResult } from '../engines/engine.js'
-import { inNetns } from '../exec/netns.js'
-import { interruptedError, isInterrupted, run } from '../exec/run.js'
-import type { PodPlan } from '../lab/topology.js'
+import { interruptedError, isInterrupted } from '../exec/run.js'
 import type { SampleConditions, SampleInput } from '../store/db.js'
-import { cpuBetween, loadAverage1m, readCpuTimes } from './cpu.js'
-import { foreignLoad, snapshotProcesses } from './foreign.js'
+import { cpuBetween, loadAverage1m } from './cpu.js'
 import { otherActivities } from './lock.js'
 import { parseProbe, PROBE_PATH, type ProbeReading } from './probe.js'
 import { startServers, type ServerPool } from './servers.js'
 import { rateMetrics } from './metrics.js'
+import type { ForeignLoadMeter } from './testbed.js'
 import { isStream, type TestSpec } from './tests.js'
+import type { CpuChoice, Workload } from './workload.js'
 
 export interface SampleContext {
   engine: Engine
   spec: TestSpec
-  client: PodPlan
-  server: PodPlan
+  client: Workload
+  server: Workload
   /** First port of this sample; flows use consecutive ports. */
   port: number
-  /** CPU to pin client and server to, or undefined for no pinning. */
-  pinCpu: number | undefined
-  /** Engine files (sockperf's log) go here. */
-  workDir: string
-  /** Server pid files go here (the lab's pids/, which lab removal empties). */
-  pidDir: string
+  /** The CPU client, per-sample servers and the probe run on: one CPU (pinned) or every CPU. */
+  cpu: CpuChoice
   iteration: number
-  /** Inodes of the lab's namespaces: CPU used by processes in them is the sample's, not foreign load. */
-  ownNetns: Set<number>
+  /** CPU other programs used during the sample. */
+  foreign: ForeignLoadMeter
   /** Run the reference probe (tools/cnb-probe.c) before and after the sample; off where it was not built. */
   probe: boolean
   /** Long-lived engine servers of the run (cnb-perf), kept across samples. */
@@ -47,7 +40,7 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   const { engine, spec } = ctx
   const flows = engine.nativeParallel ? 1 : spec.parallel
   const startedAt = new Date().toISOString()
-  const request = { engine, spec, server: ctx.server, pidDir: ctx.pidDir, pin: (argv: string[]) => pinned(ctx, argv) }
+  const request = { engine, spec, server: ctx.server, cpu: ctx.cpu }
   // A long-lived server takes every flow on its one port; otherwise each flow gets its own server and port.
   const longLivedPort = engine.longLived ? await ctx.servers.ensure(request) : undefined
   const ports = Array.from({ length: flows }, (_, i) => longLivedPort ?? ctx.port + i)
@@ -55,21 +48,21 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   try {
     const probeBefore = await runProbe(ctx)
     const load = await loadAverage1m()
-    const processesBefore = await snapshotProcesses()
-    const before = await readCpuTimes()
+    const processesBefore = await ctx.foreign.snapshot()
+    const before = await ctx.client.readCpu()
     const t0 = performance.now()
-    const commands = ports.map((port) => engine.client(spec, { serverIp: ctx.server.ip, port }, ctx.workDir))
+    const commands = ports.map((port) => engine.client(spec, { serverIp: ctx.server.ip, port }, ctx.client.workDir))
     const outputs = await Promise.all(commands.map((c) => runClient(ctx, c.argv, c.files ?? [])))
     const elapsedS = (performance.now() - t0) / 1000
-    const cpu = cpuBetween(before, await readCpuTimes())
-    const foreign = foreignLoad(processesBefore, await snapshotProcesses(), ctx.ownNetns)
+    const cpu = cpuBetween(before, await ctx.client.readCpu())
+    const foreign = ctx.foreign.between(processesBefore, await ctx.foreign.snapshot())
     const probeAfter = await runProbe(ctx)
     const conditions: SampleConditions = {
       foreignCpu: { cores: foreign.cores, top: foreign.top },
       concurrent: (await otherActivities()).map((a) => `${a.what} (pid ${a.pid})`),
       ...(probeBefore && probeAfter ? { probe: { before: probeBefore, after: probeAfter } } : {}),
     }
-    const argv = pinned(ctx, commands[0]?.argv ?? [])
+    const argv = ctx.client.commandLine(commands[0]?.argv ?? [], ctx.cpu)
     const raw = { argv, stdout: outputs.map((o) => o.stdout).join('\n'), stderr: outputs.map((o) => o.stderr).join('\n'), exitCode: Math.max(...outputs.map((o) => o.code)) }
     const result = combineFlows(outputs.map((o) => engine.parse(o, spec)))
     const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, foreign_cpu_cores: foreign.cores, ...cpuMetrics(cpu, result, spec) }
@@ -79,32 +72,22 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   }
 }
 
-/** The reference probe in the client's namespace, pinned as the sample is; undefined when it is not built. */
+/** The reference probe in the client's workload, on the sample's CPU; undefined when it is not built. */
 async function runProbe(ctx: SampleContext): Promise<ProbeReading | undefined> {
   if (!ctx.probe) return undefined
   if (isInterrupted()) throw interruptedError()
-  const result = await run(inNetns(ctx.client.netns, pinned(ctx, [PROBE_PATH])), { timeoutMs: 10_000 })
+  const result = await ctx.client.run([PROBE_PATH], { cpu: ctx.cpu, timeoutMs: 10_000 })
   return parseProbe(result.stdout)
 }
 
 async function runClient(ctx: SampleContext, argv: string[], files: string[]): Promise<ClientOutput> {
   if (isInterrupted()) throw interruptedError()
   const timeoutMs = (ctx.spec.durationS + ctx.spec.warmupS + 30) * 1000
-  const result = await run(inNetns(ctx.client.netns, pinned(ctx, argv)), { allowFailure: true, timeoutMs })
+  const result = await ctx.client.run(argv, { cpu: ctx.cpu, allowFailure: true, timeoutMs })
   const contents: Record<string, string> = {}
-  for (const file of files) {
-    contents[file] = await readFile(file, 'utf8').catch(() => '')
-    await rm(file, { force: true }) // a second of ping-pong logs ~1 MB; the histogram keeps what matters
-  }
+  // A second of ping-pong logs ~1 MB; the histogram keeps what matters, so the workload removes the file.
+  for (const file of files) contents[file] = await ctx.client.collectFile(file)
   return { stdout: result.stdout, stderr: result.stderr, code: result.code, files: contents }
-}
-
-/**
- * `argv` on the sample's CPU, or, unpinned, on every CPU: cnibench keeps itself off the measurement CPU during a run
- * (runner.keepOffMeasurementCpu) and its children would otherwise inherit that.
- */
-function pinned(ctx: SampleContext, argv: string[]): string[] {
-  return ['taskset', '-c', ctx.pinCpu === undefined ? `0-${availableParallelism() - 1}` : String(ctx.pinCpu), ...argv]
 }
 
 /** Several flows of one sample as one result: rates add up, latency histograms merge, the rest take the median. */

@@ -1,0 +1,83 @@
+/**
+ * A workload in a lab pod: commands run in the pod's network namespace (`ip netns exec`), pinned with taskset;
+ * servers are started with pid files in the lab's directory, so removing the lab stops them whatever happens; files
+ * are local; CPU counters are the host's, which is every node of a lab.
+ */
+import { availableParallelism } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CnibenchError } from '../../errors.js'
+import { inNetns } from '../../exec/netns.js'
+import { startProcess, type ManagedProcess } from '../../exec/processes.js'
+import { run, type RunResult } from '../../exec/run.js'
+import type { PodPlan } from '../../lab/topology.js'
+import { readCpuTimes, type CpuTimes } from '../cpu.js'
+import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../workload.js'
+
+export class NetnsWorkload implements Workload {
+  readonly name: string
+  readonly ip: string
+  readonly key: string
+
+  constructor(
+    private readonly pod: PodPlan,
+    readonly workDir: string,
+    private readonly pidDir: string,
+  ) {
+    this.name = pod.name
+    this.ip = pod.ip
+    this.key = `${pod.netns}/${pod.ip}`
+  }
+
+  run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult> {
+    return run(inNetns(this.pod.netns, onCpu(opts.cpu, argv)), { allowFailure: opts.allowFailure === true, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) })
+  }
+
+  commandLine(argv: readonly string[], cpu: CpuChoice): string[] {
+    return onCpu(cpu, argv)
+  }
+
+  start(argv: readonly string[], opts: { cpu: CpuChoice; label: string }): Promise<WorkloadProcess> {
+    return startProcess({ argv: inNetns(this.pod.netns, onCpu(opts.cpu, argv)), label: opts.label, pidDir: this.pidDir, capture: true })
+  }
+
+  /**
+   * Read from /proc/PID/net/{tcp,udp}: that file shows the sockets of the namespace the process is in, so it is exact
+   * and needs no tool. (Before `ip netns exec` has switched namespace it shows the host's, where the port is simply
+   * not found yet.)
+   */
+  async waitListening(process: WorkloadProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs = 10_000): Promise<void> {
+    const { pid } = process as ManagedProcess
+    const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
+    const wanted = protocol === 'tcp' ? '0A' : '07' // TCP_LISTEN, TCP_CLOSE (an unconnected UDP socket)
+    const deadline = Date.now() + timeoutMs
+    let exited: number | undefined
+    void process.exited.then((code) => (exited = code))
+    while (Date.now() < deadline) {
+      const table = await readFile(`/proc/${pid}/net/${protocol}`, 'utf8').catch(() => '')
+      if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(hexPort) && f[3] === wanted })) return
+      if (exited !== undefined) break
+      await sleep(5)
+    }
+    throw new CnibenchError('E_RUN', `${process.label} did not start listening on port ${port}${exited === undefined ? '' : ` (exited ${exited})`}: ${process.output().trim().split('\n').slice(-2).join(' | ')}`)
+  }
+
+  async collectFile(path: string): Promise<string> {
+    const text = await readFile(path, 'utf8').catch(() => '')
+    await rm(path, { force: true })
+    return text
+  }
+
+  readCpu(): Promise<CpuTimes> {
+    return readCpuTimes()
+  }
+}
+
+/**
+ * `argv` on one CPU, on every CPU, or as inherited. "Every CPU" is explicit because cnibench keeps itself off the
+ * measurement CPU during a run (runner.keepOffMeasurementCpu) and its children would otherwise inherit that.
+ */
+export function onCpu(cpu: CpuChoice, argv: readonly string[]): string[] {
+  if (cpu === 'inherit') return [...argv]
+  return ['taskset', '-c', cpu === 'all' ? `0-${availableParallelism() - 1}` : String(cpu), ...argv]
+}
