@@ -1,16 +1,22 @@
 /**
- * Ctrl-C and SIGTERM: one path for both (as flent maps TERM to INT). Stop the children we started, run every
- * registered hook (mark a run interrupted, remove the labs this process was using), then exit 130 / 143. The library
- * never installs signal handlers; only the CLI does, here.
+ * Ctrl-C and SIGTERM: one path for both (as flent maps TERM to INT). The CLI owns the one AbortController; commands
+ * pass its signal down to whatever they start (a run session, a lab build, a sample's client), so an interrupt stops
+ * the work in flight and lets it unwind through its own cleanup: the run is marked interrupted, its labs removed,
+ * the lock released. Hooks registered here (a dashboard's server) run at once. What has not unwound within a grace
+ * period (a command that hung) is removed here, and the process exits 130 / 143. A second signal stops at once.
+ * The library never installs signal handlers; only the CLI does, here.
  */
-import { killLiveChildren } from '../exec/run.js'
 import { activeLabNames, destroyLab } from '../lab/lifecycle.js'
 
 type Hook = () => Promise<void> | void
 const hooks: Hook[] = []
-let stopping = false
+const controller = new AbortController()
+const GRACE_MS = 20_000
 
-/** Run `hook` (before the labs are removed) if this process is interrupted. */
+/** Aborted on Ctrl-C or SIGTERM; its reason is the signal's name. */
+export const interruptSignal: AbortSignal = controller.signal
+
+/** Run `hook` when this process is interrupted. */
 export function onInterrupt(hook: Hook): () => void {
   hooks.push(hook)
   return () => {
@@ -20,16 +26,26 @@ export function onInterrupt(hook: Hook): () => void {
 }
 
 export function installInterruptHandlers(): void {
-  process.on('SIGINT', () => void interrupt('SIGINT'))
-  process.on('SIGTERM', () => void interrupt('SIGTERM'))
+  process.on('SIGINT', () => interrupt('SIGINT'))
+  process.on('SIGTERM', () => interrupt('SIGTERM'))
 }
 
-async function interrupt(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
-  if (stopping) return
-  stopping = true
-  process.stderr.write(`\ncnibench: ${signal}, removing what this process created…\n`)
-  killLiveChildren()
-  for (const hook of [...hooks].reverse()) await Promise.resolve().then(hook).catch(() => {})
+/** 130 after Ctrl-C, 143 after SIGTERM, undefined when not interrupted. */
+export function interruptExitCode(): number | undefined {
+  if (!controller.signal.aborted) return undefined
+  return controller.signal.reason === 'SIGTERM' ? 143 : 130
+}
+
+/** After an interrupted command returned or failed: remove any lab it still had, then exit with the signal's code. */
+export async function exitInterrupted(): Promise<never> {
   await Promise.allSettled(activeLabNames().map((name) => destroyLab(name)))
-  process.exit(signal === 'SIGINT' ? 130 : 143)
+  process.exit(interruptExitCode() ?? 130)
+}
+
+function interrupt(signal: 'SIGINT' | 'SIGTERM'): void {
+  if (controller.signal.aborted) return void exitInterrupted()
+  process.stderr.write(`\ncnibench: ${signal}, removing what this process created…\n`)
+  controller.abort(signal)
+  for (const hook of [...hooks].reverse()) void Promise.resolve().then(hook).catch(() => {})
+  setTimeout(() => void exitInterrupted(), GRACE_MS).unref()
 }

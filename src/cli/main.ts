@@ -15,7 +15,7 @@ import { registerReport } from './commands/report.js'
 import { registerResults } from './commands/results.js'
 import { registerRun } from './commands/run.js'
 import { registerServe } from './commands/serve.js'
-import { installInterruptHandlers } from './interrupt.js'
+import { exitInterrupted, installInterruptHandlers, interruptExitCode } from './interrupt.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -46,9 +46,16 @@ async function main(argv: string[]): Promise<void> {
   await buildProgram().parseAsync(argv, { from: 'user' })
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.exitCode = report(error)
-})
+main(process.argv.slice(2)).then(
+  async () => {
+    if (interruptExitCode() !== undefined) await exitInterrupted()
+  },
+  async (error: unknown) => {
+    // An interrupted command fails with what was in flight; the interrupt, not that failure, is the outcome.
+    if (interruptExitCode() !== undefined) await exitInterrupted()
+    process.exitCode = report(error)
+  },
+)
 
 function report(error: unknown): number {
   if (error instanceof CommanderError) {

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, open, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { interruptedError, isInterrupted, missingTool } from './run.js'
+import { interruptedError, missingTool } from './run.js'
 
 export interface PidRecord {
   pid: number
@@ -41,11 +41,13 @@ export interface StartOptions {
   /** Survive this process's exit (daemons of a lab left up by `lab up`). */
   detached?: boolean
   env?: NodeJS.ProcessEnv
+  /** Refuse to start once aborted (an interrupt's teardown would miss what starts after it). */
+  signal?: AbortSignal
 }
 
 export async function startProcess(opts: StartOptions): Promise<ManagedProcess> {
   await mkdir(opts.pidDir, { recursive: true })
-  if (isInterrupted()) throw interruptedError() // teardown has begun: anything started now would be missed by it
+  if (opts.signal?.aborted) throw interruptedError() // teardown has begun: anything started now would be missed by it
   const [file, ...args] = opts.argv
   if (!file) throw new Error('startProcess: empty argv')
   const log = opts.logFile ? await open(opts.logFile, 'a') : undefined

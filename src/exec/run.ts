@@ -1,9 +1,10 @@
 /**
  * The one place cnibench starts short-lived commands (ip, tc, bridge, sysctl, tool probes). It owns: turning a
- * spawn failure into a one-line CnibenchError, and knowing which children are alive so an interrupt can stop them.
+ * spawn failure into a one-line CnibenchError, and stopping a child when the caller's AbortSignal fires (Ctrl-C,
+ * SIGTERM: the CLI aborts, and whatever was started with its signal is killed and fails as interrupted).
  * It must not know about namespaces or labs; see netns.ts for that.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { CnibenchError } from '../errors.js'
 import { installHint } from '../system/packages.js'
 
@@ -15,6 +16,8 @@ export interface RunOptions {
   /** Kill the child (SIGKILL) after this many milliseconds. */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** Refuse to start once aborted; kill the child (SIGKILL) when it aborts. Fails with E_INTERRUPTED either way. */
+  signal?: AbortSignal
 }
 
 export interface RunResult {
@@ -25,29 +28,25 @@ export interface RunResult {
   code: number
 }
 
-const liveChildren = new Set<ChildProcess>()
-let interrupted = false
-
 /** Run a command to completion and collect its output. */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv
   if (!file) throw new Error('run: empty argv')
+  if (opts.signal?.aborted) return Promise.reject(interruptedError())
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env })
-    liveChildren.add(child)
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, ...(opts.signal ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}) })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined
     child.on('error', (e: NodeJS.ErrnoException) => {
-      liveChildren.delete(child)
       if (timer) clearTimeout(timer)
-      reject(e.code === 'ENOENT' ? missingTool(file) : e)
+      reject(e.name === 'AbortError' ? interruptedError() : e.code === 'ENOENT' ? missingTool(file) : e)
     })
     child.on('close', (code, signal) => {
-      liveChildren.delete(child)
       if (timer) clearTimeout(timer)
+      if (opts.signal?.aborted) return reject(interruptedError())
       const result: RunResult = {
         argv,
         stdout: Buffer.concat(out).toString('utf8'),
@@ -71,21 +70,6 @@ export async function runJson<T>(argv: readonly string[], opts: RunOptions = {})
   } catch (cause) {
     throw new CnibenchError('E_PARSE', `\`${argv.join(' ')}\` did not print JSON: ${excerpt(text)}`, { cause })
   }
-}
-
-/**
- * On Ctrl-C / SIGTERM, before teardown: kill every short-lived child still running, and mark the process interrupted
- * so that work still in flight (a sample between starting its server and its client, a lab half built) starts
- * nothing new: a process started after teardown looked for them would outlive us. Teardown's own commands still run.
- */
-export function killLiveChildren(): void {
-  interrupted = true
-  for (const child of liveChildren) child.kill('SIGKILL')
-}
-
-/** True once killLiveChildren ran: nothing may be started any more. */
-export function isInterrupted(): boolean {
-  return interrupted
 }
 
 export function interruptedError(): CnibenchError {

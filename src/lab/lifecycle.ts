@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CnibenchError } from '../errors.js'
+import { interruptedError } from '../exec/run.js'
 import { batch, listNetns, netnsPids } from '../exec/netns.js'
 import { readStartTime, stopAllRecorded, stopRecord } from '../exec/processes.js'
 import { assertCanRun, probeHost } from '../system/doctor.js'
@@ -44,6 +45,8 @@ export function labScript(plan: LabPlan, datapath: Datapath): Script {
 export interface CreateOptions {
   /** Leave the lab up when this process exits (`lab up`); otherwise the caller removes it. */
   keep: boolean
+  /** An interrupt: building stops, what was built is removed, and the call fails as interrupted. */
+  signal?: AbortSignal
 }
 
 /** Check, plan and build a lab. On any failure, everything built so far is removed before the error propagates. */
@@ -65,8 +68,9 @@ export async function createLab(request: LabRequest, datapath: Datapath, opts: C
   activeLabs.add(plan.name)
   try {
     await writeLabRecord(record) // first, so a kill -9 from here on leaves something `lab clean` can find
-    await executeScript(labScript(plan, datapath))
+    await executeScript(labScript(plan, datapath), opts.signal)
     await datapath.start?.(plan, createRuntime(labDir(plan.name)))
+    if (opts.signal?.aborted) throw interruptedError()
     record.offloads = await readOffloads(plan, plan.nicOffloads)
     record.status = 'ready'
     await writeLabRecord(record)

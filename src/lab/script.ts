@@ -4,7 +4,7 @@
  * tool and namespace into one `-batch` process so a 50-node lab does not cost thousands of forks.
  */
 import { batch, inNetns, setSysctls } from '../exec/netns.js'
-import { interruptedError, isInterrupted, run, shellQuote } from '../exec/run.js'
+import { interruptedError, run, shellQuote } from '../exec/run.js'
 
 export type Step =
   | { tool: 'netns-add'; netns: string }
@@ -84,19 +84,21 @@ export function groupSteps(steps: readonly Step[]): Group[] {
   return groups
 }
 
-export async function executeScript(script: Script): Promise<void> {
+/** Run `script`, group by group; once `signal` aborts, nothing more starts and the step in flight is killed. */
+export async function executeScript(script: Script, signal?: AbortSignal): Promise<void> {
+  const opts = signal ? { signal } : {}
   for (const group of groupSteps(script.steps)) {
-    if (isInterrupted()) throw interruptedError() // stop building: teardown is removing what exists
+    if (signal?.aborted) throw interruptedError() // stop building: the caller removes what exists
     if (group.tool === 'netns-add') {
-      await batch('ip', undefined, group.steps.map((s) => `netns add ${s.netns}`))
+      await batch('ip', undefined, group.steps.map((s) => `netns add ${s.netns}`), opts)
     } else if (group.tool === 'ethtool') {
       // ethtool has no batch mode; a lab has one such step per node.
-      for (const step of group.steps) await run(inNetns(step.netns, ['ethtool', ...(step as Extract<Step, { args: string[] }>).args]))
+      for (const step of group.steps) await run(inNetns(step.netns, ['ethtool', ...(step as Extract<Step, { args: string[] }>).args]), opts)
     } else if (group.tool === 'sysctl') {
       await setSysctls(group.netns, group.steps.map((s) => s as Extract<Step, { tool: 'sysctl' }>))
     } else {
       const lines = group.steps.map((s) => shellQuote((s as Extract<Step, { args: string[] }>).args))
-      await batch(group.tool, group.netns, lines)
+      await batch(group.tool, group.netns, lines, opts)
     }
   }
 }

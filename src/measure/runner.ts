@@ -57,16 +57,16 @@ const PORT_SPAN = 20_000
 /**
  * Measure `runId` until it is done. Called for a new run and for `--resume` alike: every decision is taken from what
  * the store holds, so a resumed run carries on where the stored samples leave it and measures nothing twice.
- * `deadline` (ms since the epoch) is when the time budget (--max-time) runs out.
+ * `deadline` (ms since the epoch) is when the time budget (--max-time) runs out; `signal` is an interrupt.
  */
 export async function measureRun(
   store: ResultStore,
   runId: string,
   config: RunConfig,
-  hooks: RunnerHooks = {},
-  deadline?: number,
-  testbeds: TestbedProvider = new LabTestbeds(runId, store.cells(runId), config, hooks.onLab),
+  opts: { hooks?: RunnerHooks; deadline?: number; signal?: AbortSignal; testbeds?: TestbedProvider } = {},
 ): Promise<RunOutcome> {
+  const { hooks = {}, deadline, signal } = opts
+  const testbeds = opts.testbeds ?? new LabTestbeds(runId, store.cells(runId), config, hooks.onLab, signal)
   const cells = store.cells(runId)
   const byKey = new Map(cells.map((c) => [c.key, c]))
   const saveTestbed = (t: BuiltTestbed) => store.saveTestbed({ runId, ...t, builtAt: new Date().toISOString() })
@@ -101,7 +101,7 @@ export async function measureRun(
         const testbed = await testbeds.open(cell, saveTestbed)
         const iteration = (decision.attempts.get(key) ?? 0) + 1 // a cell is visited once per round
         const t0 = performance.now()
-        const sample = await takeSample(cell, testbed, iteration, config, port, servers)
+        const sample = await takeSample(cell, testbed, iteration, config, port, servers, signal)
         seconds.set(key, [...(seconds.get(key) ?? []), (performance.now() - t0) / 1000])
         port = FIRST_PORT + ((port - FIRST_PORT + cell.parallel + 1) % PORT_SPAN)
         store.insertSample(cell.id, sample)
@@ -132,7 +132,7 @@ function estimateSeconds(taken: number[] | undefined, config: RunConfig): number
 }
 
 /** One sample, retried once: a server that lost a race for its port should not cost the cell a sample. */
-async function takeSample(cell: CellRecord, testbed: Testbed, iteration: number, config: RunConfig, port: number, servers: ServerPool): Promise<SampleInput> {
+async function takeSample(cell: CellRecord, testbed: Testbed, iteration: number, config: RunConfig, port: number, servers: ServerPool, signal: AbortSignal | undefined): Promise<SampleInput> {
   const { client, server } = testbed.endpoints(cell.placement as Placement)
   const ctx = {
     engine: getEngine(cell.engine),
@@ -145,6 +145,7 @@ async function takeSample(cell: CellRecord, testbed: Testbed, iteration: number,
     foreign: testbed.foreign,
     probe: testbed.hasProbe,
     servers,
+    ...(signal ? { signal } : {}),
   }
   let lastError: unknown
   for (let attempt = 0; attempt < 2; attempt++) {

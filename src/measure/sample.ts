@@ -7,7 +7,7 @@
 import { mergeHistograms, histogramMean, histogramQuantile, serializeHistogram } from '../analysis/histogram.js'
 import { median } from '../analysis/stats.js'
 import type { ClientOutput, Engine, EngineResult } from '../engines/engine.js'
-import { interruptedError, isInterrupted } from '../exec/run.js'
+import { interruptedError } from '../exec/run.js'
 import type { SampleConditions, SampleInput } from '../store/db.js'
 import { cpuBetween, loadAverage1m } from './cpu.js'
 import { otherActivities } from './lock.js'
@@ -34,13 +34,15 @@ export interface SampleContext {
   probe: boolean
   /** Long-lived engine servers of the run (cnb-perf), kept across samples. */
   servers: ServerPool
+  /** An interrupt: nothing more starts, the client in flight is killed, and the sample fails as interrupted. */
+  signal?: AbortSignal
 }
 
 export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   const { engine, spec } = ctx
   const flows = engine.nativeParallel ? 1 : spec.parallel
   const startedAt = new Date().toISOString()
-  const request = { engine, spec, server: ctx.server, cpu: ctx.cpu }
+  const request = { engine, spec, server: ctx.server, cpu: ctx.cpu, ...(ctx.signal ? { signal: ctx.signal } : {}) }
   // A long-lived server takes every flow on its one port; otherwise each flow gets its own server and port.
   const longLivedPort = engine.longLived ? await ctx.servers.ensure(request) : undefined
   const ports = Array.from({ length: flows }, (_, i) => longLivedPort ?? ctx.port + i)
@@ -75,20 +77,22 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
 /** The reference probe in the client's workload, on the sample's CPU; undefined when it is not built. */
 async function runProbe(ctx: SampleContext): Promise<ProbeReading | undefined> {
   if (!ctx.probe) return undefined
-  if (isInterrupted()) throw interruptedError()
-  const result = await ctx.client.run([PROBE_PATH], { cpu: ctx.cpu, timeoutMs: 10_000 })
+  if (ctx.signal?.aborted) throw interruptedError()
+  const result = await ctx.client.run([PROBE_PATH], { cpu: ctx.cpu, timeoutMs: 10_000, ...signalOf(ctx) })
   return parseProbe(result.stdout)
 }
 
 async function runClient(ctx: SampleContext, argv: string[], files: string[]): Promise<ClientOutput> {
-  if (isInterrupted()) throw interruptedError()
+  if (ctx.signal?.aborted) throw interruptedError()
   const timeoutMs = (ctx.spec.durationS + ctx.spec.warmupS + 30) * 1000
-  const result = await ctx.client.run(argv, { cpu: ctx.cpu, allowFailure: true, timeoutMs })
+  const result = await ctx.client.run(argv, { cpu: ctx.cpu, allowFailure: true, timeoutMs, ...signalOf(ctx) })
   const contents: Record<string, string> = {}
   // A second of ping-pong logs ~1 MB; the histogram keeps what matters, so the workload removes the file.
   for (const file of files) contents[file] = await ctx.client.collectFile(file)
   return { stdout: result.stdout, stderr: result.stderr, code: result.code, files: contents }
 }
+
+const signalOf = (ctx: SampleContext) => (ctx.signal ? { signal: ctx.signal } : {})
 
 /** Several flows of one sample as one result: rates add up, latency histograms merge, the rest take the median. */
 export function combineFlows(results: EngineResult[]): EngineResult {

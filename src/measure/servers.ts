@@ -17,6 +17,7 @@ export interface ServerRequest {
   server: Workload
   /** The sample's CPU (per-sample servers run where the client does). */
   cpu: CpuChoice
+  signal?: AbortSignal
 }
 
 /** Long-lived servers of one run, by engine and server workload. */
@@ -30,7 +31,7 @@ export class ServerPool {
     const existing = this.running.get(key)
     if (existing && (await isRunning(existing))) return LONG_LIVED_PORT
     const argv = engine.server(request.spec, { serverIp: server.ip, port: LONG_LIVED_PORT }) as string[]
-    const process = await server.start(argv, { cpu: 'inherit', label: `${engine.name}-server-${server.name}` })
+    const process = await server.start(argv, { cpu: 'inherit', label: `${engine.name}-server-${server.name}`, ...(request.signal ? { signal: request.signal } : {}) })
     try {
       await server.waitListening(process, LONG_LIVED_PORT, engine.listensOn(request.spec.kind))
     } catch (error) {
@@ -58,7 +59,7 @@ export async function startServers(request: ServerRequest, ports: number[]): Pro
     for (const port of ports) {
       const argv = request.engine.server(request.spec, { serverIp: request.server.ip, port })
       if (!argv) continue
-      const server = await request.server.start(argv, { cpu: request.cpu, label: `${request.engine.name}-server-${port}` })
+      const server = await request.server.start(argv, { cpu: request.cpu, label: `${request.engine.name}-server-${port}`, ...(request.signal ? { signal: request.signal } : {}) })
       servers.push(server)
       await request.server.waitListening(server, port, request.engine.listensOn(request.spec.kind))
     }

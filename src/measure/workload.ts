@@ -15,6 +15,8 @@ export interface WorkloadRunOptions {
   timeoutMs?: number
   /** Resolve with the result instead of throwing on a non-zero exit code. */
   allowFailure?: boolean
+  /** An interrupt: the command is stopped, or not started, and the call fails as interrupted. */
+  signal?: AbortSignal
 }
 
 export interface WorkloadProcess {
@@ -38,7 +40,7 @@ export interface Workload {
   run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult>
   /** `argv` as it runs here on `cpu` (with its pinning), as stored with a sample for a person to re-run. */
   commandLine(argv: readonly string[], cpu: CpuChoice): string[]
-  start(argv: readonly string[], opts: { cpu: CpuChoice; label: string }): Promise<WorkloadProcess>
+  start(argv: readonly string[], opts: { cpu: CpuChoice; label: string; signal?: AbortSignal }): Promise<WorkloadProcess>
   /** Wait until `process` has a listening socket on `port`; a one-line error (with its last output) otherwise. */
   waitListening(process: WorkloadProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs?: number): Promise<void>
   /** The contents of a file an engine wrote here (removed after reading: logs can be large); '' if absent. */

@@ -13,6 +13,7 @@ import { registerActivity, removeStaleMeasurementFiles } from '../../measure/loc
 import { planLab, underlays, type LabRequest, type Underlay } from '../../lab/topology.js'
 import { probeHost, requireRoot } from '../../system/doctor.js'
 import { resolveOptions } from '../../lab/datapath.js'
+import { interruptSignal } from '../interrupt.js'
 import { intOption, labDefaults } from '../options.js'
 import { print, printJson, table } from '../output.js'
 
@@ -80,7 +81,7 @@ function registerUp(lab: Command): void {
         return
       }
       requireRoot('cnibench lab up')
-      const record = await createLab(request, datapath, { keep: true })
+      const record = await createLab(request, datapath, { keep: true, signal: interruptSignal })
       if (opts.json) printJson(labView(record))
       else printLab(record)
     })
@@ -263,8 +264,9 @@ function generatedName(datapath: string): string {
 function runInherited(argv: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const [file, ...args] = argv
-    const child = spawn(file as string, args, { stdio: 'inherit' })
-    child.on('error', reject)
+    // An interrupt of cnibench (SIGTERM, or Ctrl-C reaching only us) stops the command too.
+    const child = spawn(file as string, args, { stdio: 'inherit', signal: interruptSignal, killSignal: 'SIGTERM' })
+    child.on('error', (e) => (e.name === 'AbortError' ? undefined : reject(e)))
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
   })
 }

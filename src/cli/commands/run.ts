@@ -1,32 +1,20 @@
 /**
  * `cnibench run`: measure the matrix on lab datapaths, store every sample as it is taken, print the comparison.
- * `cnibench run --resume RUN` completes an interrupted run without measuring anything twice.
+ * `cnibench run --resume RUN` completes an interrupted run without measuring anything twice. This file parses flags,
+ * shows progress and renders; the session itself is measure/session.ts.
  */
 import type { Command } from 'commander'
-import { CnibenchError } from '../../errors.js'
-import { isInterrupted } from '../../exec/run.js'
-import { chooseEngine, engineAvailability, getEngine } from '../../engines/index.js'
-import { getDatapath } from '../../lab/datapaths/index.js'
-import { factsOf, resolveOptions } from '../../lab/datapath.js'
-import { currentOwner } from '../../lab/state.js'
-import { defaultDisturbanceRule } from '../../analysis/disturbances.js'
-import { checkFlag, loadConfigFile, mergeConfig, parseDuration, parseEngineChoices, type RunConfig } from '../../measure/config.js'
-import { acquireMeasurementLock, registerActivity } from '../../measure/lock.js'
-import { planRun } from '../../measure/plan.js'
-import { measureRun, newRunId, pinCpu } from '../../measure/runner.js'
-import { testKinds, type TestKind } from '../../measure/tests.js'
 import { nicProfiles, splitNicProfiles } from '../../lab/offloads.js'
+import { checkFlag, loadConfigFile, mergeConfig, parseDuration, parseEngineChoices, type RunConfig } from '../../measure/config.js'
+import { checkResumable, planNewRun, runSession } from '../../measure/session.js'
+import { testKinds, type TestKind } from '../../measure/tests.js'
 import { loadReport } from '../../report/load.js'
 import { renderers } from '../../report/renderers/index.js'
 import { defaultReportPath, writeReport } from '../../report/write.js'
-import { availabilityOf, probeHost, requireRoot, type HostReport } from '../../system/doctor.js'
-import { fingerprint } from '../../system/environment.js'
-import { version } from '../../version.js'
-import type { ResultStore, RunRecord } from '../../store/db.js'
-import { onInterrupt } from '../interrupt.js'
+import { requireRoot } from '../../system/doctor.js'
+import { interruptSignal } from '../interrupt.js'
 import { intOption, listOption, numberOption } from '../options.js'
 import { createProgress } from '../progress.js'
-import { statusOf } from '../../store/status.js'
 import { openStore } from './results.js'
 
 interface RunOptions {
@@ -94,42 +82,18 @@ async function runCommand(opts: RunOptions): Promise<void> {
   requireRoot('cnibench run')
   const store = openStore(opts.db)
   const progress = createProgress()
-  // Everything a user can get wrong is checked before waiting for the machine: a typo never waits ten minutes.
-  const resumable = opts.resume ? await checkResumable(store, opts.resume) : undefined
-  const planned = resumable ? undefined : await planNewRun(opts)
-  const runId = resumable?.id ?? newRunId()
-  const lock = await acquireMeasurementLock(`run ${runId}`, {
-    wait: opts.wait !== false,
-    allowConcurrent: opts.allowConcurrent === true,
-    onWait: (holder) => progress.note(`waiting for another measurement to finish: ${holder.what} (pid ${holder.pid}, since ${holder.since}); --no-wait to refuse instead`),
-  })
-  const unregister = await registerActivity(`run ${runId}`)
-  const stopWatchingLock = onInterrupt(async () => {
-    await unregister()
-    await lock.release()
-  })
   try {
-    const config = resumable ? await resume(store, resumable) : await createNewRun(store, runId, planned as PlannedRun, lock.contendedWith !== undefined)
-    if (lock.contendedWith) progress.note(`measuring alongside ${lock.contendedWith.what} (pid ${lock.contendedWith.pid}): every sample is marked as contended`)
-    progress.note(`run ${runId}: results go to ${store.path} as they are taken`)
-    const stopWatching = onInterrupt(() => {
-      store.updateRun(runId, { status: 'interrupted' })
-      progress.finish()
-      process.stderr.write(`cnibench: run ${runId} interrupted; what was measured is stored; continue with \`cnibench run --resume ${runId}\`\n`)
-    })
-    try {
-      const deadline = config.maxTimeS === undefined ? undefined : Date.now() + config.maxTimeS * 1000
-      const outcome = await measureRun(store, runId, config, { onLab: (m) => progress.note(m), onSample: (p) => progress.sample(p), onRound: (m) => progress.note(m) }, deadline)
-      const run = store.requireRun(runId)
-      store.updateRun(runId, { status: 'complete', finishedAt: new Date().toISOString(), notes: { ...run.notes, outcome: { ...outcome, at: new Date().toISOString() } } })
-    } catch (error) {
-      // An interrupt makes the work in flight fail too; that run was interrupted (and resumable), not failed.
-      store.updateRun(runId, { status: isInterrupted() ? 'interrupted' : 'failed' })
-      throw error
-    } finally {
-      stopWatching()
-      progress.finish()
-    }
+    // Everything a user can get wrong is checked before waiting for the machine: a typo never waits ten minutes.
+    const target = opts.resume
+      ? { resume: await checkResumable(store, opts.resume) }
+      : { plan: await planNewRun(mergeConfig(opts.config ? loadConfigFile(opts.config) : {}, flagsToConfig(opts))) }
+    for (const s of target.plan?.plan.skipped ?? []) progress.note(`not measuring ${s.datapath}: ${s.reason}`)
+    const runId = await runSession(store, target, {
+      wait: opts.wait !== false,
+      allowConcurrent: opts.allowConcurrent === true,
+      signal: interruptSignal,
+      hooks: { note: (m) => progress.note(m), onLab: (m) => progress.note(m), onSample: (p) => progress.sample(p), onRound: (m) => progress.note(m) },
+    }).finally(() => progress.finish())
     const model = loadReport(store, [runId])
     process.stdout.write(renderers[opts.json ? 'json' : 'terminal'].render(model))
     if (opts.report !== false) {
@@ -137,91 +101,8 @@ async function runCommand(opts: RunOptions): Promise<void> {
       process.stderr.write(`cnibench: HTML report: ${path}\n`)
     }
   } finally {
-    stopWatchingLock()
-    await unregister()
-    await lock.release()
     store.close()
   }
-}
-
-interface PlannedRun {
-  config: RunConfig
-  plan: ReturnType<typeof planRun>
-  host: HostReport
-}
-
-/** The matrix from config file and flags, checked, with the datapaths and engines this host can run. Writes nothing. */
-async function planNewRun(opts: RunOptions): Promise<PlannedRun> {
-  const config = mergeConfig(opts.config ? loadConfigFile(opts.config) : {}, flagsToConfig(opts))
-  const host = await probeHost()
-  const isAvailable = (e: Parameters<typeof engineAvailability>[0]) => engineAvailability(e, host, version).available
-  const plan = planRun(config, {
-    unavailableReason: (dp) => {
-      const a = availabilityOf(getDatapath(dp), host, config.datapathOptions?.[dp] ?? {})
-      return a.available ? undefined : a.reason
-    },
-    engineFor: (test) => chooseEngine(test, isAvailable, config.engines?.[test]),
-  })
-  return { config, plan, host }
-}
-
-/** Store the new run and its cells (under the measurement lock). */
-async function createNewRun(store: ResultStore, runId: string, { config, plan, host }: PlannedRun, contended: boolean): Promise<RunConfig> {
-  // The rule is stored with the run, so the run is always read the way it was measured.
-  config.disturbances = { ...defaultDisturbanceRule, excludeForeignLoad: !contended }
-  store.createRun({
-    id: runId,
-    createdAt: new Date().toISOString(),
-    status: 'running',
-    kind: 'lab',
-    label: config.label ?? null,
-    cnibenchVersion: version,
-    config,
-    environment: { ...(await fingerprint(host)) },
-    owner: await currentOwner(),
-    notes: { skipped: plan.skipped, warnings: plan.notes },
-  })
-  store.ensureCells(
-    runId,
-    plan.cells.map((cell) => {
-      const datapath = getDatapath(cell.datapath)
-      const engine = getEngine(cell.engine)
-      const options = resolveOptions(datapath, config.datapathOptions?.[cell.datapath] ?? {}, host)
-      return {
-        ...cell,
-        engineVersion: engineAvailability(engine, host, version).version,
-        context: {
-          ...factsOf(datapath, options),
-          options,
-          underlayMtu: config.mtu,
-          podMtu: datapath.podMtu(config.mtu, options),
-          pinnedCpu: pinCpu(cell, config) ?? null,
-          warmup: engine.warmup,
-        },
-      }
-    }),
-  )
-  for (const s of plan.skipped) process.stderr.write(`cnibench: not measuring ${s.datapath}: ${s.reason}\n`)
-  return config
-}
-
-/** The stored run `id`, if it can be resumed; a one-line error if it is complete or still running. */
-async function checkResumable(store: ResultStore, id: string): Promise<RunRecord> {
-  const run = store.requireRun(id)
-  const status = await statusOf(run)
-  if (status === 'complete') throw new CnibenchError('E_USAGE', `run ${run.id} is already complete`, { hint: `see it with \`cnibench results show ${run.id}\`` })
-  if (status === 'running') {
-    throw new CnibenchError('E_USAGE', `run ${run.id} is still running (pid ${run.owner?.pid})`, { hint: 'wait for it, or stop that process first' })
-  }
-  return run
-}
-
-/** Mark `run` running again under this process, noting the resume and the environment it resumes in. */
-async function resume(store: ResultStore, run: RunRecord): Promise<RunConfig> {
-  const host = await probeHost()
-  const resumes = [...(run.notes.resumes ?? []), { at: new Date().toISOString(), environment: { ...(await fingerprint(host)) } }]
-  store.updateRun(run.id, { status: 'running', finishedAt: null, owner: await currentOwner(), notes: { ...run.notes, resumes } })
-  return run.config as RunConfig
 }
 
 function expandTests(tests: string[]): TestKind[] {

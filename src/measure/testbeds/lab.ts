@@ -29,6 +29,7 @@ export class LabTestbeds implements TestbedProvider {
     private readonly cells: CellRecord[],
     private readonly config: RunConfig,
     private readonly onLab: (message: string) => void = () => {},
+    private readonly signal?: AbortSignal,
   ) {}
 
   async open(cell: CellRecord, onBuilt: (built: BuiltTestbed) => void): Promise<Testbed> {
@@ -39,7 +40,7 @@ export class LabTestbeds implements TestbedProvider {
     const index = [...new Set(this.cells.map((c) => testbedKey(c)))].indexOf(key)
     const request = labRequest(this.runId, index, cell, this.config)
     await removeStaleLab(request.name)
-    const lab = await createLab(request, getDatapath(cell.datapath), { keep: false })
+    const lab = await createLab(request, getDatapath(cell.datapath), { keep: false, ...(this.signal ? { signal: this.signal } : {}) })
     const testbed = await labTestbed(key, lab)
     this.labs.set(key, testbed)
     const paths = await tracedPaths(lab, this.cells.filter((c) => testbedKey(c) === key))

@@ -30,15 +30,19 @@ export class NetnsWorkload implements Workload {
   }
 
   run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult> {
-    return run(inNetns(this.pod.netns, onCpu(opts.cpu, argv)), { allowFailure: opts.allowFailure === true, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) })
+    return run(inNetns(this.pod.netns, onCpu(opts.cpu, argv)), {
+      allowFailure: opts.allowFailure === true,
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })
   }
 
   commandLine(argv: readonly string[], cpu: CpuChoice): string[] {
     return onCpu(cpu, argv)
   }
 
-  start(argv: readonly string[], opts: { cpu: CpuChoice; label: string }): Promise<WorkloadProcess> {
-    return startProcess({ argv: inNetns(this.pod.netns, onCpu(opts.cpu, argv)), label: opts.label, pidDir: this.pidDir, capture: true })
+  start(argv: readonly string[], opts: { cpu: CpuChoice; label: string; signal?: AbortSignal }): Promise<WorkloadProcess> {
+    return startProcess({ argv: inNetns(this.pod.netns, onCpu(opts.cpu, argv)), label: opts.label, pidDir: this.pidDir, capture: true, ...(opts.signal ? { signal: opts.signal } : {}) })
   }
 
   /**
