@@ -9,6 +9,7 @@ import { version } from '../version.js'
 import { registerAdvise } from './commands/advise.js'
 import { registerDatapaths } from './commands/datapaths.js'
 import { registerDoctor } from './commands/doctor.js'
+import { registerK8s } from './commands/k8s.js'
 import { registerCompare } from './commands/compare.js'
 import { registerLab } from './commands/lab.js'
 import { registerReport } from './commands/report.js'
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerReport(program)
   registerAdvise(program)
   registerServe(program)
+  registerK8s(program)
   return program
 }
 

@@ -1,0 +1,42 @@
+/**
+ * What a cluster run measures: the same test matrix as a lab run, on four paths between the run's pods — the node
+ * network (hostNetwork pair, the baseline), pod to pod across the two nodes and on one node, and pod to the ClusterIP
+ * Service. Pure: the run's config in, the cells out, before anything touches a cluster (`k8s plan` prints them).
+ */
+import type { RunConfig } from '../measure/config.js'
+import { sizesFor } from '../measure/plan.js'
+import type { Placement, TestKind } from '../measure/tests.js'
+import type { PodRole } from './manifests.js'
+
+export interface ClusterPath {
+  /** The cell's datapath name in the store: the baseline, the cluster's pod network, or its Service path. */
+  datapath: 'host' | 'pod' | 'pod-service'
+  placement: Placement
+  client: PodRole
+  server: PodRole
+  /** The client targets the Service's ClusterIP instead of the server pod's IP. */
+  viaService: boolean
+  what: string
+}
+
+export const clusterPaths: readonly ClusterPath[] = [
+  { datapath: 'host', placement: 'inter-node', client: 'host-client', server: 'host-server', viaService: false, what: 'node to node (hostNetwork pods): the baseline' },
+  { datapath: 'pod', placement: 'inter-node', client: 'client', server: 'server', viaService: false, what: 'pod to pod across the two nodes, through the CNI' },
+  { datapath: 'pod', placement: 'intra-node', client: 'client-intra', server: 'server', viaService: false, what: 'pod to pod on one node' },
+  { datapath: 'pod-service', placement: 'inter-node', client: 'client', server: 'server', viaService: true, what: 'pod to the ClusterIP Service in front of the server' },
+]
+
+export interface ClusterCell {
+  path: ClusterPath
+  test: TestKind
+  size: number
+  parallel: number
+}
+
+/** Every path × test × size × flow count the config asks for (placements filter the pod-to-pod paths). */
+export function clusterCells(config: Pick<RunConfig, 'tests' | 'sizes' | 'parallel' | 'placements'>): ClusterCell[] {
+  const paths = clusterPaths.filter((p) => p.datapath !== 'pod' || config.placements.includes(p.placement))
+  return paths.flatMap((path) =>
+    config.tests.flatMap((test) => sizesFor(test, config).flatMap((size) => config.parallel.map((parallel) => ({ path, test, size, parallel })))),
+  )
+}
