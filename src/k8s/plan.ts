@@ -33,9 +33,14 @@ export interface ClusterCell {
   parallel: number
 }
 
-/** Every path × test × size × flow count the config asks for (placements filter the pod-to-pod paths). */
-export function clusterCells(config: Pick<RunConfig, 'tests' | 'sizes' | 'parallel' | 'placements'>): ClusterCell[] {
-  const paths = clusterPaths.filter((p) => p.datapath !== 'pod' || config.placements.includes(p.placement))
+export const clusterPathNames = ['host', 'pod', 'pod-service'] as const
+
+/**
+ * Every path × test × size × flow count the config asks for: placements filter the pod-to-pod paths, `only` the paths
+ * (the baseline is always measured: every overhead needs it).
+ */
+export function clusterCells(config: Pick<RunConfig, 'tests' | 'sizes' | 'parallel' | 'placements'>, only: readonly string[] = clusterPathNames): ClusterCell[] {
+  const paths = clusterPaths.filter((p) => (p.datapath === 'host' || only.includes(p.datapath)) && (p.datapath !== 'pod' || config.placements.includes(p.placement)))
   return paths.flatMap((path) =>
     config.tests.flatMap((test) => sizesFor(test, config).flatMap((size) => config.parallel.map((parallel) => ({ path, test, size, parallel })))),
   )

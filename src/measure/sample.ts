@@ -28,8 +28,8 @@ export interface SampleContext {
   /** The CPU client, per-sample servers and the probe run on: one CPU (pinned) or every CPU. */
   cpu: CpuChoice
   iteration: number
-  /** CPU other programs used during the sample. */
-  foreign: ForeignLoadMeter
+  /** CPU other programs used during the sample; absent where it cannot be read. */
+  foreign?: ForeignLoadMeter
   /** Run the reference probe (tools/cnb-probe.c) before and after the sample; off where it was not built. */
   probe: boolean
   /** Long-lived engine servers of the run (cnb-perf), kept across samples. */
@@ -50,24 +50,24 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   try {
     const probeBefore = await runProbe(ctx)
     const load = await loadAverage1m()
-    const processesBefore = await ctx.foreign.snapshot()
+    const processesBefore = await ctx.foreign?.snapshot()
     const before = await ctx.client.readCpu()
     const t0 = performance.now()
     const commands = ports.map((port) => engine.client(spec, { serverIp: ctx.server.ip, port }, ctx.client.workDir))
     const outputs = await Promise.all(commands.map((c) => runClient(ctx, c.argv, c.files ?? [])))
     const elapsedS = (performance.now() - t0) / 1000
     const cpu = cpuBetween(before, await ctx.client.readCpu())
-    const foreign = ctx.foreign.between(processesBefore, await ctx.foreign.snapshot())
+    const foreign = ctx.foreign ? ctx.foreign.between(processesBefore, await ctx.foreign.snapshot()) : undefined
     const probeAfter = await runProbe(ctx)
     const conditions: SampleConditions = {
-      foreignCpu: { cores: foreign.cores, top: foreign.top },
+      ...(foreign ? { foreignCpu: { cores: foreign.cores, top: foreign.top } } : {}),
       concurrent: (await otherActivities()).map((a) => `${a.what} (pid ${a.pid})`),
       ...(probeBefore && probeAfter ? { probe: { before: probeBefore, after: probeAfter } } : {}),
     }
     const argv = ctx.client.commandLine(commands[0]?.argv ?? [], ctx.cpu)
     const raw = { argv, stdout: outputs.map((o) => o.stdout).join('\n'), stderr: outputs.map((o) => o.stderr).join('\n'), exitCode: Math.max(...outputs.map((o) => o.code)) }
     const result = combineFlows(outputs.map((o) => engine.parse(o, spec)))
-    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, foreign_cpu_cores: foreign.cores, ...cpuMetrics(cpu, result, spec) }
+    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, ...(foreign ? { foreign_cpu_cores: foreign.cores } : {}), ...cpuMetrics(cpu, result, spec) }
     return { iteration: ctx.iteration, startedAt, elapsedS, metrics, histogram: result.histogram ? serializeHistogram(result.histogram) : null, error: null, raw, conditions }
   } finally {
     await Promise.all(servers.map((s) => s.stop()))

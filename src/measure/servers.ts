@@ -30,7 +30,7 @@ export class ServerPool {
     const key = `${engine.name}@${server.key}`
     const existing = this.running.get(key)
     if (existing && (await isRunning(existing))) return LONG_LIVED_PORT
-    const argv = engine.server(request.spec, { serverIp: server.ip, port: LONG_LIVED_PORT }) as string[]
+    const argv = engine.server(request.spec, { serverIp: server.bindIp, port: LONG_LIVED_PORT }) as string[]
     const process = await server.start(argv, { cpu: 'inherit', label: `${engine.name}-server-${server.name}`, ...(request.signal ? { signal: request.signal } : {}) })
     try {
       await server.waitListening(process, LONG_LIVED_PORT, engine.listensOn(request.spec.kind))
@@ -57,7 +57,7 @@ export async function startServers(request: ServerRequest, ports: number[]): Pro
   const servers: WorkloadProcess[] = []
   try {
     for (const port of ports) {
-      const argv = request.engine.server(request.spec, { serverIp: request.server.ip, port })
+      const argv = request.engine.server(request.spec, { serverIp: request.server.bindIp, port })
       if (!argv) continue
       const server = await request.server.start(argv, { cpu: request.cpu, label: `${request.engine.name}-server-${port}`, ...(request.signal ? { signal: request.signal } : {}) })
       servers.push(server)

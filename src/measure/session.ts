@@ -10,15 +10,16 @@ import { CnibenchError } from '../errors.js'
 import { factsOf, resolveOptions } from '../lab/datapath.js'
 import { getDatapath } from '../lab/datapaths/index.js'
 import { currentOwner } from '../lab/state.js'
-import type { ResultStore, RunRecord } from '../store/db.js'
+import type { CellRecord, ResultStore, RunRecord } from '../store/db.js'
 import { statusOf } from '../store/status.js'
-import { availabilityOf, probeHost, type HostReport } from '../system/doctor.js'
+import { availabilityOf, probeHost } from '../system/doctor.js'
 import { fingerprint } from '../system/environment.js'
 import { version } from '../version.js'
 import type { RunConfig } from './config.js'
 import { acquireMeasurementLock, registerActivity } from './lock.js'
 import { planRun } from './plan.js'
 import { measureRun, newRunId, pinCpu, type RunnerHooks } from './runner.js'
+import type { TestbedProvider } from './testbed.js'
 
 export interface SessionHooks extends RunnerHooks {
   /** Something a person watching should know (waiting for the machine, where results go, an interruption). */
@@ -33,12 +34,16 @@ export interface SessionOptions {
   hooks: SessionHooks
   /** An interrupt (Ctrl-C, SIGTERM): the sample in flight stops, the run is marked interrupted, testbeds are removed. */
   signal?: AbortSignal
+  /** Where to measure: labs on this host unless given (a cluster run gives its ClusterTestbeds). */
+  testbeds?: (runId: string, cells: CellRecord[], config: RunConfig) => TestbedProvider
+  /** A run id chosen by the caller (a cluster run names its namespace after it before the session starts). */
+  runId?: string
 }
 
 /** Run a new plan or resume a stored run to its end; returns the run id. */
 export async function runSession(store: ResultStore, target: { plan?: PlannedRun; resume?: RunRecord }, opts: SessionOptions): Promise<string> {
   const { hooks, signal } = opts
-  const runId = target.resume?.id ?? newRunId()
+  const runId = target.resume?.id ?? opts.runId ?? newRunId()
   const lock = await acquireMeasurementLock(`run ${runId}`, {
     wait: opts.wait,
     allowConcurrent: opts.allowConcurrent,
@@ -51,7 +56,8 @@ export async function runSession(store: ResultStore, target: { plan?: PlannedRun
     hooks.note(`run ${runId}: results go to ${store.path} as they are taken`)
     try {
       const deadline = config.maxTimeS === undefined ? undefined : Date.now() + config.maxTimeS * 1000
-      const outcome = await measureRun(store, runId, config, { hooks, ...(deadline === undefined ? {} : { deadline }), ...(signal ? { signal } : {}) })
+      const testbeds = opts.testbeds?.(runId, store.cells(runId), config)
+      const outcome = await measureRun(store, runId, config, { hooks, ...(deadline === undefined ? {} : { deadline }), ...(signal ? { signal } : {}), ...(testbeds ? { testbeds } : {}) })
       const run = store.requireRun(runId)
       store.updateRun(runId, { status: 'complete', finishedAt: new Date().toISOString(), notes: { ...run.notes, outcome: { ...outcome, at: new Date().toISOString() } } })
     } catch (error) {
@@ -68,13 +74,17 @@ export async function runSession(store: ResultStore, target: { plan?: PlannedRun
   }
 }
 
+/** A run ready to be stored: its kind, config, environment, fully described cells, and what it will not measure. */
 export interface PlannedRun {
+  kind: 'lab' | 'k8s'
   config: RunConfig
-  plan: ReturnType<typeof planRun>
-  host: HostReport
+  environment: Record<string, unknown>
+  cells: Omit<CellRecord, 'id' | 'runId'>[]
+  skipped: { datapath: string; reason: string }[]
+  notes: string[]
 }
 
-/** The matrix, with the datapaths and engines this host can run. Writes nothing. */
+/** The lab matrix, with the datapaths and engines this host can run, each cell with its datapath's facts. Writes nothing. */
 export async function planNewRun(config: RunConfig): Promise<PlannedRun> {
   const host = await probeHost()
   const isAvailable = (e: Parameters<typeof engineAvailability>[0]) => engineAvailability(e, host, version).available
@@ -85,45 +95,44 @@ export async function planNewRun(config: RunConfig): Promise<PlannedRun> {
     },
     engineFor: (test) => chooseEngine(test, isAvailable, config.engines?.[test]),
   })
-  return { config, plan, host }
+  const cells = plan.cells.map((cell) => {
+    const datapath = getDatapath(cell.datapath)
+    const engine = getEngine(cell.engine)
+    const options = resolveOptions(datapath, config.datapathOptions?.[cell.datapath] ?? {}, host)
+    return {
+      ...cell,
+      engineVersion: engineAvailability(engine, host, version).version,
+      context: {
+        ...factsOf(datapath, options),
+        options,
+        underlayMtu: config.mtu,
+        podMtu: datapath.podMtu(config.mtu, options),
+        pinnedCpu: pinCpu(cell, config) ?? null,
+        warmup: engine.warmup,
+      },
+    }
+  })
+  return { kind: 'lab', config, environment: { ...(await fingerprint(host)) }, cells, skipped: plan.skipped, notes: plan.notes }
 }
 
 /** Store the new run and its cells (under the measurement lock). */
-async function createNewRun(store: ResultStore, runId: string, { config, plan, host }: PlannedRun, contended: boolean): Promise<RunConfig> {
+async function createNewRun(store: ResultStore, runId: string, planned: PlannedRun, contended: boolean): Promise<RunConfig> {
+  const { config } = planned
   // The rule is stored with the run, so the run is always read the way it was measured.
   config.disturbances = { ...defaultDisturbanceRule, excludeForeignLoad: !contended }
   store.createRun({
     id: runId,
     createdAt: new Date().toISOString(),
     status: 'running',
-    kind: 'lab',
+    kind: planned.kind,
     label: config.label ?? null,
     cnibenchVersion: version,
     config,
-    environment: { ...(await fingerprint(host)) },
+    environment: planned.environment,
     owner: await currentOwner(),
-    notes: { skipped: plan.skipped, warnings: plan.notes },
+    notes: { skipped: planned.skipped, warnings: planned.notes },
   })
-  store.ensureCells(
-    runId,
-    plan.cells.map((cell) => {
-      const datapath = getDatapath(cell.datapath)
-      const engine = getEngine(cell.engine)
-      const options = resolveOptions(datapath, config.datapathOptions?.[cell.datapath] ?? {}, host)
-      return {
-        ...cell,
-        engineVersion: engineAvailability(engine, host, version).version,
-        context: {
-          ...factsOf(datapath, options),
-          options,
-          underlayMtu: config.mtu,
-          podMtu: datapath.podMtu(config.mtu, options),
-          pinnedCpu: pinCpu(cell, config) ?? null,
-          warmup: engine.warmup,
-        },
-      }
-    }),
-  )
+  store.ensureCells(runId, planned.cells)
   return config
 }
 

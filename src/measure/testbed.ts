@@ -12,8 +12,11 @@ import type { Workload } from './workload.js'
 export interface Testbed {
   readonly key: string
   endpoints(placement: Placement): { client: Workload; server: Workload }
-  /** CPU used by programs that are not part of this testbed, between two snapshots (foreign load). */
-  readonly foreign: ForeignLoadMeter
+  /**
+   * CPU used by programs that are not part of this testbed, between two snapshots (foreign load); absent where it
+   * cannot be read (a cluster node's other pods), and then not recorded rather than recorded as zero.
+   */
+  readonly foreign?: ForeignLoadMeter
   /** Whether the reference probe can run in its client workloads. */
   readonly hasProbe: boolean
 }

@@ -31,8 +31,10 @@ export interface WorkloadProcess {
 export interface Workload {
   /** The pod's name within its testbed (pod1, pod2). */
   readonly name: string
-  /** The address a client targets to reach a server here. */
+  /** The address a client targets to reach a server here (a Service's ClusterIP, for the pod-to-Service path). */
   readonly ip: string
+  /** The address a server here binds to (the pod's own IP). */
+  readonly bindIp: string
   /** Identity across samples: long-lived servers are kept per engine and `key`. */
   readonly key: string
   /** Where engines write files this workload can collect (sockperf's log). */

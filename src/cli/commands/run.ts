@@ -53,7 +53,7 @@ async function runCommand(opts: RunOptions): Promise<void> {
     const target = opts.resume
       ? { resume: await checkResumable(store, opts.resume) }
       : { plan: await planNewRun(matrixConfig(opts)) }
-    for (const s of target.plan?.plan.skipped ?? []) progress.note(`not measuring ${s.datapath}: ${s.reason}`)
+    for (const s of target.plan?.skipped ?? []) progress.note(`not measuring ${s.datapath}: ${s.reason}`)
     const runId = await runSession(store, target, {
       wait: opts.wait !== false,
       allowConcurrent: opts.allowConcurrent === true,

@@ -17,6 +17,7 @@ import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '.
 export class NetnsWorkload implements Workload {
   readonly name: string
   readonly ip: string
+  readonly bindIp: string
   readonly key: string
 
   constructor(
@@ -26,6 +27,7 @@ export class NetnsWorkload implements Workload {
   ) {
     this.name = pod.name
     this.ip = pod.ip
+    this.bindIp = pod.ip
     this.key = `${pod.netns}/${pod.ip}`
   }
 

@@ -1,0 +1,103 @@
+/**
+ * A cluster run, prepared: connect, choose the node pair, read the cluster's facts (Kubernetes version, the nodes'
+ * kernel, OS, instance type and zone, bare metal or VM where labels say, the CNI's DaemonSets), and turn the matrix
+ * into stored cells over the cluster's paths. The session (measure/session.ts) then measures it like a lab run, on
+ * ClusterTestbeds, so lab and cluster share one measurement code path and one store.
+ */
+import type { AppsV1Api, V1Node } from '@kubernetes/client-node'
+import { chooseEngine } from '../engines/index.js'
+import type { RunConfig } from '../measure/config.js'
+import { newRunId, pinCpu } from '../measure/runner.js'
+import type { PlannedRun } from '../measure/session.js'
+import { cellKey } from '../measure/tests.js'
+import { version } from '../version.js'
+import { chooseNodes, ClusterTestbeds, connect, type ClusterConnection } from './cluster.js'
+import { defaultNamespace, type ClusterPlanInput } from './manifests.js'
+import { clusterCells } from './plan.js'
+
+export interface ClusterRunOptions {
+  kubeconfig?: string
+  context?: string
+  namespace?: string
+  image: string
+  serverNode?: string
+  clientNode?: string
+  tolerateTaints: boolean
+  /** The paths to measure (default all: host, pod, pod-service). */
+  paths?: string[]
+}
+
+export interface PreparedClusterRun {
+  runId: string
+  planned: PlannedRun
+  connection: ClusterConnection
+  input: ClusterPlanInput
+  facts: Record<string, unknown>
+}
+
+export async function prepareClusterRun(config: RunConfig, opts: ClusterRunOptions): Promise<PreparedClusterRun> {
+  const connection = await connect({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) })
+  const { serverNode, clientNode, nodes } = await chooseNodes(connection.core, { ...opts })
+  const runId = newRunId()
+  const input = { runId, namespace: opts.namespace ?? defaultNamespace(runId), image: opts.image, serverNode, clientNode, tolerateTaints: opts.tolerateTaints }
+  const facts = await clusterFacts(connection, nodes.filter((n) => [serverNode, clientNode].includes(n.metadata?.name ?? '')))
+  const cells = clusterCells(config, opts.paths).map(({ path, test, size, parallel }) => {
+    const shape = { datapath: path.datapath, variant: {}, test, size, parallel, placement: path.placement }
+    // Engines run in the image, not on this host: the default engine needs nothing of the machine cnibench runs on.
+    const engine = chooseEngine(test, () => true, config.engines?.[test])
+    return {
+      ...shape,
+      key: cellKey(shape),
+      engine: engine.name,
+      engineVersion: engine.name === 'cnb-perf' ? `cnibench ${version}` : `from the image ${opts.image}`,
+      context: { implementation: `the cluster's CNI (${String(facts['cni'] ?? 'not detected')})`, path: path.what, image: opts.image, pinnedCpu: pinCpu({ test, parallel }, config) ?? null, warmup: engine.warmup },
+    }
+  })
+  const environment = { kind: 'kubernetes', ...facts }
+  return { runId, planned: { kind: 'k8s', config, environment, cells, skipped: [], notes: [] }, connection, input, facts }
+}
+
+export function clusterTestbeds(prepared: PreparedClusterRun, signal: AbortSignal | undefined, note: (m: string) => void): ClusterTestbeds {
+  return new ClusterTestbeds(prepared.connection, prepared.input, prepared.facts, signal, note)
+}
+
+/** What is known of the cluster without touching its nodes: versions, node facts from the API, the CNI's DaemonSets. */
+async function clusterFacts(connection: ClusterConnection, nodes: V1Node[]): Promise<Record<string, unknown>> {
+  const { VersionApi, AppsV1Api } = await import('@kubernetes/client-node')
+  const serverVersion = await connection.kc.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, (e: unknown) => `unknown (${String((e as Error).message)})`)
+  return {
+    kubernetesVersion: serverVersion,
+    nodes: nodes.map((n) => ({
+      name: n.metadata?.name,
+      kernel: n.status?.nodeInfo?.kernelVersion,
+      os: n.status?.nodeInfo?.osImage,
+      kubelet: n.status?.nodeInfo?.kubeletVersion,
+      containerRuntime: n.status?.nodeInfo?.containerRuntimeVersion,
+      cpu: n.status?.capacity?.['cpu'],
+      instanceType: n.metadata?.labels?.['node.kubernetes.io/instance-type'] ?? null,
+      zone: n.metadata?.labels?.['topology.kubernetes.io/zone'] ?? null,
+    })),
+    cni: await detectCni(connection.kc.makeApiClient(AppsV1Api)),
+  }
+}
+
+const CNI_DAEMONSETS: [RegExp, string][] = [
+  [/^cilium$/, 'Cilium'],
+  [/^calico-node$/, 'Calico'],
+  [/^canal$/, 'Canal'],
+  [/flannel/, 'Flannel'],
+  [/^antrea-agent$/, 'Antrea'],
+  [/^kube-ovn-cni$/, 'Kube-OVN'],
+  [/^weave-net$/, 'Weave Net'],
+]
+
+/** The CNI from its DaemonSet and image tag, e.g. "Calico (calico/node:v3.30.1)"; says why when it cannot tell. */
+async function detectCni(apps: AppsV1Api): Promise<string> {
+  const list = await apps.listDaemonSetForAllNamespaces().catch((e: unknown) => e as Error)
+  if (list instanceof Error) return `not detected (cannot list DaemonSets: ${list.message})`
+  for (const ds of list.items) {
+    const match = CNI_DAEMONSETS.find(([re]) => re.test(ds.metadata?.name ?? ''))
+    if (match) return `${match[1]} (${ds.spec?.template.spec?.containers[0]?.image ?? 'image unknown'})`
+  }
+  return 'not detected (no known CNI DaemonSet)'
+}

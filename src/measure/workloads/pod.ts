@@ -1,0 +1,110 @@
+/**
+ * A workload in a cluster pod: every command is an exec through the Kubernetes API (k8s/exec.ts). A long-running
+ * server is started in the background by a shell in the pod, which prints its pid; stopping it is another exec that
+ * kills that pid. Listening is read from the pod's /proc/net; files are read and removed by exec; CPU counters are the
+ * node's /proc/stat, which is not namespaced, as read from inside the pod. cnibench's own tools are where the engines
+ * image puts them (deploy/Dockerfile).
+ */
+import type { KubeConfig } from '@kubernetes/client-node'
+import { CnibenchError } from '../../errors.js'
+import type { RunResult } from '../../exec/run.js'
+import { execInPod, type PodRef } from '../../k8s/exec.js'
+import { packageRoot } from '../../system/paths.js'
+import { parseProcStat, type CpuTimes } from '../cpu.js'
+import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../workload.js'
+
+/** Where deploy/Dockerfile installs cnibench's built tools (dist/bin) in the engines image. */
+export const IMAGE_ROOT = '/opt/cnibench'
+
+export class PodWorkload implements Workload {
+  readonly key: string
+  readonly workDir = '/tmp'
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly ref: PodRef,
+    readonly name: string,
+    readonly ip: string,
+    readonly bindIp: string,
+  ) {
+    this.key = `${ref.namespace}/${ref.pod}`
+  }
+
+  run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult> {
+    return execInPod(this.kc, this.ref, this.commandLine(argv, opts.cpu), {
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.allowFailure ? { allowFailure: true } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })
+  }
+
+  /** Local tool paths become the image's; a pinned command runs under taskset (util-linux is in the image). */
+  commandLine(argv: readonly string[], cpu: CpuChoice): string[] {
+    const inImage = argv.map((a) => (a.startsWith(`${packageRoot}/`) ? `${IMAGE_ROOT}/${a.slice(packageRoot.length + 1)}` : a))
+    return typeof cpu === 'number' ? ['taskset', '-c', String(cpu), ...inImage] : inImage
+  }
+
+  async start(argv: readonly string[], opts: { cpu: CpuChoice; label: string; signal?: AbortSignal }): Promise<WorkloadProcess> {
+    const log = `/tmp/${opts.label}.log`
+    const line = this.commandLine(argv, opts.cpu).map(shellWord).join(' ')
+    const started = await execInPod(this.kc, this.ref, ['sh', '-c', `${line} >${log} 2>&1 </dev/null & echo $!`], opts.signal ? { signal: opts.signal } : {})
+    const pid = Number(started.stdout.trim())
+    if (!Number.isInteger(pid) || pid <= 0) throw new CnibenchError('E_RUN', `${opts.label} did not start in pod ${this.key}: ${started.stderr.trim()}`)
+    return new PodProcess(this, opts.label, pid, log)
+  }
+
+  async waitListening(process: WorkloadProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs = 20_000): Promise<void> {
+    const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
+    const wanted = protocol === 'tcp' ? '0A' : '07'
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const table = (await this.run(['cat', `/proc/net/${protocol}`], { cpu: 'inherit', allowFailure: true })).stdout
+      if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(hexPort) && f[3] === wanted })) return
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const output = await (process as PodProcess).readLog()
+    throw new CnibenchError('E_RUN', `${process.label} did not start listening on port ${port} in pod ${this.key}: ${output.trim().split('\n').slice(-2).join(' | ')}`)
+  }
+
+  async collectFile(path: string): Promise<string> {
+    const result = await this.run(['sh', '-c', `cat ${shellWord(path)} 2>/dev/null; rm -f ${shellWord(path)}`], { cpu: 'inherit', allowFailure: true })
+    return result.stdout
+  }
+
+  async readCpu(): Promise<CpuTimes> {
+    return parseProcStat((await this.run(['cat', '/proc/stat'], { cpu: 'inherit' })).stdout)
+  }
+}
+
+class PodProcess implements WorkloadProcess {
+  private log = ''
+  readonly exited: Promise<number>
+  private markExited: (code: number) => void = () => {}
+
+  constructor(
+    private readonly workload: PodWorkload,
+    readonly label: string,
+    private readonly pid: number,
+    private readonly logFile: string,
+  ) {
+    this.exited = new Promise((resolve) => (this.markExited = resolve))
+  }
+
+  output(): string {
+    return this.log
+  }
+
+  async readLog(): Promise<string> {
+    this.log = (await this.workload.run(['cat', this.logFile], { cpu: 'inherit', allowFailure: true })).stdout
+    return this.log
+  }
+
+  async stop(): Promise<void> {
+    await this.workload.run(['kill', String(this.pid)], { cpu: 'inherit', allowFailure: true }).catch(() => undefined)
+    this.markExited(143)
+  }
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
