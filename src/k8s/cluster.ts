@@ -12,6 +12,8 @@ import type { Placement } from '../measure/tests.js'
 import { PodWorkload } from '../measure/workloads/pod.js'
 import type { CellRecord } from '../store/db.js'
 import { clusterManifests, podRoles, RUN_LABEL, type ClusterPlanInput, type PodRole } from './manifests.js'
+import { execInPod } from './exec.js'
+import { agentUsage, cniMode, nodeFacts, podMtu } from './facts.js'
 import { clusterPaths } from './plan.js'
 
 export interface ClusterConnection {
@@ -80,12 +82,24 @@ function isControlPlane(node: V1Node): boolean {
 }
 
 /** How long pods may take to run (image pulls on a cold node take a while); CNIBENCH_K8S_POD_TIMEOUT_S overrides it. */
+/** The CNI agent's pods by CNI, as the kubelet names them (DaemonSet name + suffix). */
+const CNI_AGENT_PODS: [string, RegExp][] = [
+  ['Calico', /^calico-node-/],
+  ['Canal', /^canal-/],
+  ['Cilium', /^cilium-(?!operator)/],
+  ['Flannel', /^kube-flannel-ds-/],
+  ['Antrea', /^antrea-agent-/],
+  ['Kube-OVN', /^kube-ovn-cni-/],
+]
+
 const POD_READY_TIMEOUT_MS = Number(process.env['CNIBENCH_K8S_POD_TIMEOUT_S'] ?? 120) * 1000
 const NAMESPACE_GONE_TIMEOUT_MS = 180_000
 
 interface ClusterObjects {
   pods: Map<PodRole, { ip: string; node: string }>
   clusterIp: string
+  /** Read from inside the pods and through the API once they run (facts.ts). */
+  facts: Record<string, unknown>
 }
 
 export class ClusterTestbeds implements TestbedProvider {
@@ -108,7 +122,7 @@ export class ClusterTestbeds implements TestbedProvider {
     const testbed = this.testbed(key, objects)
     this.testbeds.set(key, testbed)
     const pods = Object.fromEntries([...objects.pods].map(([role, p]) => [role, p]))
-    onBuilt({ key, datapath: cell.datapath, variant: cell.variant, facts: { ...this.facts, namespace: this.input.namespace, serverNode: this.input.serverNode, clientNode: this.input.clientNode, pods, clusterIp: objects.clusterIp } })
+    onBuilt({ key, datapath: cell.datapath, variant: cell.variant, facts: { ...this.facts, ...objects.facts, namespace: this.input.namespace, serverNode: this.input.serverNode, clientNode: this.input.clientNode, pods, clusterIp: objects.clusterIp } })
     return testbed
   }
 
@@ -147,7 +161,24 @@ export class ClusterTestbeds implements TestbedProvider {
     const service = await core.createNamespacedService({ namespace: this.input.namespace, body: manifests.service }).catch((e: unknown) => { throw apiError('create the Service', e) })
     const pods = new Map<PodRole, { ip: string; node: string }>()
     for (const role of podRoles) pods.set(role, await this.waitRunning(role))
-    return { pods, clusterIp: service.spec?.clusterIP ?? '' }
+    return { pods, clusterIp: service.spec?.clusterIP ?? '', facts: await this.readFacts() }
+  }
+
+  /** Node, MTU, NIC, CNI-mode and CNI-agent facts, read once the pods run. */
+  private async readFacts(): Promise<Record<string, unknown>> {
+    const { kc, core } = this.connection
+    const exec = (pod: string, argv: string[]) => execInPod(kc, { namespace: this.input.namespace, pod, container: 'engines' }, argv, { allowFailure: true })
+    const { serverNode, clientNode } = this.input
+    const cni = String(this.facts['cni'] ?? '')
+    const agent = CNI_AGENT_PODS.find(([name]) => cni.startsWith(name))?.[1]
+    return {
+      nodeFacts: { [serverNode]: await nodeFacts(exec, 'host-server'), [clientNode]: await nodeFacts(exec, 'host-client') },
+      podMtu: await podMtu(exec, 'server'),
+      cniMode: await cniMode(kc, core, cni),
+      cniAgent: agent
+        ? { [serverNode]: await agentUsage(core, serverNode, agent), [clientNode]: await agentUsage(core, clientNode, agent) }
+        : 'not read (CNI not detected)',
+    }
   }
 
   /** Poll until the pod runs with an IP; a clear timeout names the pod and its last event (why it is Pending). */

@@ -8,8 +8,9 @@
  *
  * To make exec real, each pod is bound to a namespace of a lab the test built: pods on a node take that node's lab
  * pods in creation order, hostNetwork pods the node's own namespace, and commands run there (`ip netns exec`), with
- * the engines image's paths (/opt/cnibench) mapped to this checkout. Not emulated: the Service's ClusterIP carries no
- * traffic (no kube-proxy here), images are not pulled, and the kubelet summary API is not served.
+ * the engines image's paths (/opt/cnibench) mapped to this checkout. Calico IPPools and the kubelet summary (through
+ * the node proxy) are served with constant figures. Not emulated: the Service's ClusterIP carries no traffic (no
+ * kube-proxy here), images are not pulled, and no TLS or authentication is checked.
  */
 import { spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -61,6 +62,8 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
+    // client-node sends the node proxy's path as one encoded segment (stats%2Fsummary); the API server decodes it.
+    url.pathname = decodeURIComponent(url.pathname)
     const p = url.pathname.split('/').filter(Boolean)
     const method = req.method ?? 'GET'
     const body = method === 'POST' ? JSON.parse(await readBody(req)) as Record<string, unknown> : {}
@@ -70,6 +73,8 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
       return send(res, 403, status(403, 'Forbidden', `${resource} is forbidden: User "cnibench-test" cannot ${verb} resource "${resource}" in API group ""${p[3] && p[2] === 'namespaces' ? ` in the namespace "${p[3]}"` : ''}`))
     }
     if (url.pathname === '/version') return send(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-cnibench-fake' })
+    if (url.pathname === '/apis/crd.projectcalico.org/v1/ippools') return send(res, 200, { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPoolList', metadata: {}, items: [ipPool(opts.lab.datapath)] })
+    if (/^\/api\/v1\/nodes\/[^/]+\/proxy\/stats\/summary$/.test(url.pathname)) return send(res, 200, summary(p[3] as string))
     if (url.pathname === '/apis/apps/v1/daemonsets') return send(res, 200, { kind: 'DaemonSetList', apiVersion: 'apps/v1', metadata: {}, items: [daemonSet(opts.lab.datapath)] })
     if (p[0] !== 'api' || p[1] !== 'v1') return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource`))
     const [, , kind, name, sub, subName, leaf] = p
@@ -200,6 +205,16 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
     namespaces: () => [...namespaces.keys()],
     close: () => new Promise<void>((resolve) => { wss.close(); server.close(() => resolve()); server.closeAllConnections() }),
   }
+}
+
+/** The pool Calico would have for the lab's datapath (ipipMode Always for calico-ipip, Never otherwise). */
+function ipPool(datapath: string) {
+  return { metadata: { name: 'default-ipv4-ippool' }, spec: { cidr: '10.244.0.0/16', ipipMode: datapath === 'calico-ipip' ? 'Always' : 'Never', vxlanMode: datapath === 'calico-vxlan' ? 'Always' : 'Never' } }
+}
+
+/** A kubelet summary with one calico-node pod. Its figures are constants of this fake, not measurements. */
+function summary(node: string) {
+  return { node: { nodeName: node }, pods: [{ podRef: { name: `calico-node-${node}`, namespace: 'kube-system', uid: node }, cpu: { usageNanoCores: 12_000_000 }, memory: { workingSetBytes: 150 * 2 ** 20 } }] }
 }
 
 function daemonSet(datapath: string) {

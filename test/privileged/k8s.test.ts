@@ -61,7 +61,16 @@ describe('cnibench k8s run', () => {
     expect(cell('host').latency?.p50).toBeGreaterThan(0)
     const clusterOverhead = cell('pod').latency?.p50Overhead?.value as number
     expect(Number.isFinite(clusterOverhead)).toBe(true)
-    expect(run.testbeds.find((t) => t.key === 'pod')?.facts['serverNode']).toBeTruthy()
+    const facts = run.testbeds.find((t) => t.key === 'pod')!.facts
+    expect(facts['serverNode']).toBeTruthy()
+    expect(facts['podMtu']).toBe(1500) // calico-bgp's pod MTU in the lab the pods were bound to
+    expect(facts['cniMode']).toMatch(/ipipMode Never, vxlanMode Never/)
+    const agent = (facts['cniAgent'] as Record<string, Record<string, { memoryMiB: number }>>)[facts['serverNode'] as string]!
+    expect(Object.values(agent)[0]?.memoryMiB).toBe(150)
+    const node = (facts['nodeFacts'] as Record<string, { nodeMtu: number; machine: string; nicOffloads: unknown }>)[facts['clientNode'] as string]!
+    expect(node.nodeMtu).toBe(1500)
+    expect(node.machine).toBe('vm') // this VM's CPU has the hypervisor flag, seen from the hostNetwork pod
+    expect(typeof node.nicOffloads).toBe('object')
     expect(kube.namespaces()).toEqual([])
 
     // The same datapath as a lab run: the pods of the cluster run sat on a calico-bgp lab, so the overheads agree.
