@@ -11,7 +11,7 @@ import type { BuiltTestbed, Testbed, TestbedProvider } from '../measure/testbed.
 import type { Placement } from '../measure/tests.js'
 import { PodWorkload } from '../measure/workloads/pod.js'
 import type { CellRecord } from '../store/db.js'
-import { clusterManifests, podRoles, RUN_LABEL, type ClusterPlanInput, type PodRole } from './manifests.js'
+import { clusterManifests, podRoles, RUN_LABEL, type ClusterManifests, type ClusterPlanInput, type PodRole } from './manifests.js'
 import { execInPod } from './exec.js'
 import { agentUsage, cniMode, nodeFacts, podMtu } from './facts.js'
 import { clusterPaths } from './plan.js'
@@ -136,8 +136,8 @@ export class ClusterTestbeds implements TestbedProvider {
   private testbed(datapath: string, objects: ClusterObjects): Testbed {
     const { kc } = this.connection
     const workload = (role: PodRole, target?: string) => {
-      const pod = objects.pods.get(role) as { ip: string }
-      return new PodWorkload(kc, { namespace: this.input.namespace, pod: role, container: 'engines' }, role, target ?? pod.ip, pod.ip)
+      const pod = objects.pods.get(role) as { ip: string; node: string }
+      return new PodWorkload(kc, { namespace: this.input.namespace, pod: role, container: 'engines' }, role, target ?? pod.ip, pod.ip, pod.node)
     }
     return {
       key: datapath,
@@ -154,7 +154,7 @@ export class ClusterTestbeds implements TestbedProvider {
     const { core } = this.connection
     const manifests = clusterManifests(this.input)
     this.onNote(`creating namespace ${this.input.namespace} on ${this.input.serverNode} and ${this.input.clientNode}`)
-    await core.createNamespace({ body: manifests.namespace }).catch((e: unknown) => { throw apiError(`create namespace ${this.input.namespace}`, e) })
+    await this.createNamespace(manifests.namespace)
     for (const pod of manifests.pods) {
       await core.createNamespacedPod({ namespace: this.input.namespace, body: pod }).catch((e: unknown) => { throw apiError(`create pod ${pod.metadata?.name}`, e) })
     }
@@ -162,6 +162,26 @@ export class ClusterTestbeds implements TestbedProvider {
     const pods = new Map<PodRole, { ip: string; node: string }>()
     for (const role of podRoles) pods.set(role, await this.waitRunning(role))
     return { pods, clusterIp: service.spec?.clusterIP ?? '', facts: await this.readFacts() }
+  }
+
+  /**
+   * Create the run's namespace. One still terminating from an earlier run (a fixed -n) is waited for first; one that
+   * is active belongs to something else and is refused.
+   */
+  private async createNamespace(body: ClusterManifests['namespace']): Promise<void> {
+    const { core } = this.connection
+    const name = this.input.namespace
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const created = await core.createNamespace({ body }).then(() => true, (e: unknown) => e)
+      if (created === true) return
+      if ((created as { code?: number }).code !== 409) throw apiError(`create namespace ${name}`, created)
+      const existing = await core.readNamespace({ name }).catch(() => undefined)
+      if (existing?.status?.phase !== 'Terminating') {
+        throw new CnibenchError('E_USAGE', `namespace ${name} already exists`, { hint: 'give another -n, or remove leftovers of earlier runs with `cnibench k8s clean`' })
+      }
+      this.onNote(`namespace ${name} is still terminating from an earlier run; waiting until it is gone`)
+      await deleteNamespaceAndWait(core, name)
+    }
   }
 
   /** Node, MTU, NIC, CNI-mode and CNI-agent facts, read once the pods run. */

@@ -35,7 +35,10 @@ export interface PreparedClusterRun {
   facts: Record<string, unknown>
 }
 
-export async function prepareClusterRun(config: RunConfig, opts: ClusterRunOptions): Promise<PreparedClusterRun> {
+export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOptions): Promise<PreparedClusterRun> {
+  // Pods are not pinned: --pin picks a CPU of this host, and the pods run on the nodes' CPUs, which cnibench does not
+  // own. The engines still run one client per flow, as in a lab.
+  const config: RunConfig = { ...asked, pin: 'none' }
   const connection = await connect({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) })
   const { serverNode, clientNode, nodes } = await chooseNodes(connection.core, { ...opts })
   const runId = newRunId()
@@ -54,7 +57,8 @@ export async function prepareClusterRun(config: RunConfig, opts: ClusterRunOptio
     }
   })
   const environment = { kind: 'kubernetes', ...facts }
-  return { runId, planned: { kind: 'k8s', config, environment, cells, skipped: [], notes: [] }, connection, input, facts }
+  const notes = asked.pin !== 'none' ? ['cluster pods are not pinned to a CPU (--pin applies to labs on this host); a node\'s other pods share its CPUs'] : []
+  return { runId, planned: { kind: 'k8s', config, environment, cells, skipped: [], notes }, connection, input, facts }
 }
 
 export function clusterTestbeds(prepared: PreparedClusterRun, signal: AbortSignal | undefined, note: (m: string) => void): ClusterTestbeds {

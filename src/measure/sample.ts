@@ -52,11 +52,14 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
     const load = await loadAverage1m()
     const processesBefore = await ctx.foreign?.snapshot()
     const before = await ctx.client.readCpu()
+    // On a cluster the server's node is another machine: its CPU is read too (a lab's pods all share this host's).
+    const serverBefore = ctx.server.node !== ctx.client.node ? await ctx.server.readCpu() : undefined
     const t0 = performance.now()
     const commands = ports.map((port) => engine.client(spec, { serverIp: ctx.server.ip, port }, ctx.client.workDir))
     const outputs = await Promise.all(commands.map((c) => runClient(ctx, c.argv, c.files ?? [])))
     const elapsedS = (performance.now() - t0) / 1000
     const cpu = cpuBetween(before, await ctx.client.readCpu())
+    const serverCpu = serverBefore ? cpuBetween(serverBefore, await ctx.server.readCpu()) : undefined
     const foreign = ctx.foreign ? ctx.foreign.between(processesBefore, await ctx.foreign.snapshot()) : undefined
     const probeAfter = await runProbe(ctx)
     const conditions: SampleConditions = {
@@ -67,7 +70,7 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
     const argv = ctx.client.commandLine(commands[0]?.argv ?? [], ctx.cpu)
     const raw = { argv, stdout: outputs.map((o) => o.stdout).join('\n'), stderr: outputs.map((o) => o.stderr).join('\n'), exitCode: Math.max(...outputs.map((o) => o.code)) }
     const result = combineFlows(outputs.map((o) => engine.parse(o, spec)))
-    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, ...(foreign ? { foreign_cpu_cores: foreign.cores } : {}), ...cpuMetrics(cpu, result, spec) }
+    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, ...(foreign ? { foreign_cpu_cores: foreign.cores } : {}), ...cpuMetrics(cpu, result, spec), ...(serverCpu ? serverCpuMetrics(serverCpu) : {}) }
     return { iteration: ctx.iteration, startedAt, elapsedS, metrics, histogram: result.histogram ? serializeHistogram(result.histogram) : null, error: null, raw, conditions }
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
@@ -117,6 +120,11 @@ export function combineFlows(results: EngineResult[]): EngineResult {
     })
   }
   return combined
+}
+
+/** The server node's busy cores by mode, when it is another machine than the client's. */
+function serverCpuMetrics(cpu: ReturnType<typeof cpuBetween>): Record<string, number> {
+  return { server_cpu_busy_cores: cpu.busyCores, server_cpu_user_cores: cpu.userCores, server_cpu_system_cores: cpu.systemCores, server_cpu_softirq_cores: cpu.softirqCores }
 }
 
 /** Busy cores by mode, and the service demand: CPU-s per Gbit (streams) or CPU-µs per transaction. */

@@ -35,6 +35,8 @@ export interface Workload {
   readonly ip: string
   /** The address a server here binds to (the pod's own IP). */
   readonly bindIp: string
+  /** The machine it runs on: workloads with one `node` share its CPU counters (every lab pod is on this host). */
+  readonly node: string
   /** Identity across samples: long-lived servers are kept per engine and `key`. */
   readonly key: string
   /** Where engines write files this workload can collect (sockperf's log). */

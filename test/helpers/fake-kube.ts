@@ -46,6 +46,8 @@ export interface FakeKube {
   url: string
   kubeconfig(): string
   namespaces(): string[]
+  /** A namespace left terminating by an earlier run, gone after `ms`. */
+  terminating(name: string, ms: number): void
   close(): Promise<void>
 }
 
@@ -203,6 +205,10 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
     url,
     kubeconfig: () => kubeconfigFor(url),
     namespaces: () => [...namespaces.keys()],
+    terminating: (name, ms) => {
+      namespaces.set(name, { labels: { 'cnibench.io/run': 'earlier' }, phase: 'Terminating' })
+      setTimeout(() => namespaces.delete(name), ms)
+    },
     close: () => new Promise<void>((resolve) => { wss.close(); server.close(() => resolve()); server.closeAllConnections() }),
   }
 }

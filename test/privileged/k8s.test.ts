@@ -25,7 +25,7 @@ interface RunJson {
   status: string
   environment: Record<string, unknown>
   testbeds: { key: string; facts: Record<string, unknown> }[]
-  cells: { datapath: string; test: string; placement: string; samples: number; failed: number; latency: { p50: number; p50Overhead: { value: number } | null } | null }[]
+  cells: { datapath: string; test: string; placement: string; samples: number; failed: number; metrics: Record<string, { median: number }>; latency: { p50: number; p50Overhead: { value: number } | null } | null }[]
 }
 
 let lab: LabRecord
@@ -59,6 +59,10 @@ describe('cnibench k8s run', () => {
     const cell = (datapath: string, placement = 'inter-node') => run.cells.find((c) => c.datapath === datapath && c.placement === placement)!
     for (const c of [cell('host'), cell('pod'), cell('pod', 'intra-node')]) expect(c.samples).toBe(3)
     expect(cell('host').latency?.p50).toBeGreaterThan(0)
+    // CPU per node without Prometheus: the client's node and, across nodes, the server's, with softirq on its own.
+    expect(cell('pod').metrics['cpu_softirq_cores']?.median).toBeGreaterThanOrEqual(0)
+    expect(cell('pod').metrics['server_cpu_busy_cores']?.median).toBeGreaterThan(0)
+    expect(cell('pod', 'intra-node').metrics['server_cpu_busy_cores']).toBeUndefined() // one node: read once
     const clusterOverhead = cell('pod').latency?.p50Overhead?.value as number
     expect(Number.isFinite(clusterOverhead)).toBe(true)
     const facts = run.testbeds.find((t) => t.key === 'pod')!.facts
@@ -79,6 +83,15 @@ describe('cnibench k8s run', () => {
     expect(Math.abs(clusterOverhead - labOverhead)).toBeLessThan(0.25)
     const compared = await cnibench(['results', 'list', '--db', db, '--json'])
     expect(JSON.parse(compared.stdout).map((r: { kind: string }) => r.kind).sort()).toEqual(['k8s', 'lab'])
+  })
+
+  it('a re-run into a namespace still terminating from an earlier run waits for it, then runs', async () => {
+    const { kube, kubeconfig } = await fake()
+    kube.terminating('cnibench-fixed', 2500)
+    const result = await cnibench(['k8s', 'run', '--kubeconfig', kubeconfig, '-n', 'cnibench-fixed', '--paths', 'pod', '--tests', 'TCP_RR', '--samples', '1', ...QUICK])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/namespace cnibench-fixed is still terminating from an earlier run; waiting until it is gone/)
+    expect(kube.namespaces()).toEqual([])
   })
 
   it('an unknown node and an RBAC refusal each get a one-line error naming what to fix', async () => {

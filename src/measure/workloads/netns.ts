@@ -19,6 +19,8 @@ export class NetnsWorkload implements Workload {
   readonly ip: string
   readonly bindIp: string
   readonly key: string
+  /** Every node of a lab is a namespace of this host, which has one set of CPU counters. */
+  readonly node = 'this host'
 
   constructor(
     private readonly pod: PodPlan,

@@ -26,6 +26,7 @@ export class PodWorkload implements Workload {
     readonly name: string,
     readonly ip: string,
     readonly bindIp: string,
+    readonly node: string,
   ) {
     this.key = `${ref.namespace}/${ref.pod}`
   }
