@@ -125,6 +125,15 @@ describe('cnibench k8s run', () => {
     expect(run.cells.find((c) => c.datapath === 'pod' && c.test === 'TCP_RR')!.samples).toBe(1)
   })
 
+  it('`k8s clean` removes namespaces a killed run left, by their run label', async () => {
+    const { kube, kubeconfig } = await fake()
+    kube.terminating('cnibench-leftover', 60_000) // labelled like a run's namespace, as a kill -9 leaves it
+    const cleaned = await cnibench(['k8s', 'clean', '--kubeconfig', kubeconfig])
+    expect(cleaned.code, cleaned.stderr).toBe(0)
+    expect(cleaned.stdout).toMatch(/removed cnibench-leftover/)
+    expect(kube.namespaces()).toEqual([])
+  })
+
   it('Ctrl-C deletes the namespace before exiting', async () => {
     const { kube, kubeconfig } = await fake()
     const child = startCnibench(['k8s', 'run', '--kubeconfig', kubeconfig, '--paths', 'pod', '--tests', 'TCP_RR', '--samples', '20', ...QUICK])
