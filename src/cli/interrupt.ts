@@ -36,9 +36,16 @@ export function interruptExitCode(): number | undefined {
   return controller.signal.reason === 'SIGTERM' ? 143 : 130
 }
 
-/** After an interrupted command returned or failed: remove any lab it still had, then exit with the signal's code. */
+/**
+ * After an interrupted command returned or failed, or when it did not unwind in time: remove any lab it still had,
+ * ask the cluster to delete any namespace it created (without waiting: `cnibench k8s clean` finishes the job), then
+ * exit with the signal's code.
+ */
 export async function exitInterrupted(): Promise<never> {
   await Promise.allSettled(activeLabNames().map((name) => destroyLab(name)))
+  const { deleteOwnNamespacesNow } = await import('../k8s/cluster.js')
+  const left = await deleteOwnNamespacesNow()
+  if (left.length > 0) process.stderr.write(`cnibench: asked the cluster to delete ${left.join(', ')}; \`cnibench k8s clean\` waits for it\n`)
   process.exit(interruptExitCode() ?? 130)
 }
 

@@ -7,12 +7,13 @@
  */
 import type { CoreV1Api, KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node'
 import { CnibenchError } from '../errors.js'
+import { interruptedError } from '../exec/run.js'
 import type { BuiltTestbed, Testbed, TestbedProvider } from '../measure/testbed.js'
 import type { Placement } from '../measure/tests.js'
 import { PodWorkload } from '../measure/workloads/pod.js'
 import type { CellRecord } from '../store/db.js'
 import { clusterManifests, podRoles, RUN_LABEL, type ClusterManifests, type ClusterPlanInput, type PodRole } from './manifests.js'
-import { execInPod } from './exec.js'
+import { execInPod, messageOf } from './exec.js'
 import { agentUsage, cniMode, nodeFacts, podMtu } from './facts.js'
 import { clusterPaths } from './plan.js'
 
@@ -45,6 +46,9 @@ export function apiError(action: string, error: unknown): CnibenchError {
   const code = (error as { code?: number }).code
   const body = (error as { body?: unknown }).body
   const message = (typeof body === 'string' ? safeJson(body)?.message : (body as { message?: string } | undefined)?.message) ?? messageOf(error)
+  if (code === 403 && /PodSecurity/.test(message)) {
+    return new CnibenchError('E_RUN', `refused to ${action} by Pod Security admission: ${message}`, { hint: 'the baseline pair needs host networking: label the run\'s namespace pod-security.kubernetes.io/enforce=privileged through your policy, or measure --paths pod (no hostNetwork baseline then)' })
+  }
   if (code === 403) return new CnibenchError('E_RUN', `forbidden to ${action}: ${message}`, { hint: 'grant the RBAC in deploy/rbac.yaml to the user or service account cnibench runs as' })
   return new CnibenchError('E_RUN', `cannot ${action}: ${message}`)
 }
@@ -81,7 +85,6 @@ function isControlPlane(node: V1Node): boolean {
   return 'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels
 }
 
-/** How long pods may take to run (image pulls on a cold node take a while); CNIBENCH_K8S_POD_TIMEOUT_S overrides it. */
 /** The CNI agent's pods by CNI, as the kubelet names them (DaemonSet name + suffix). */
 const CNI_AGENT_PODS: [string, RegExp][] = [
   ['Calico', /^calico-node-/],
@@ -92,7 +95,8 @@ const CNI_AGENT_PODS: [string, RegExp][] = [
   ['Kube-OVN', /^kube-ovn-cni-/],
 ]
 
-const POD_READY_TIMEOUT_MS = Number(process.env['CNIBENCH_K8S_POD_TIMEOUT_S'] ?? 120) * 1000
+/** How long pods may take to run (image pulls on a cold node take a while); CNIBENCH_K8S_POD_TIMEOUT_S overrides it. */
+const POD_READY_TIMEOUT_MS = (Number(process.env['CNIBENCH_K8S_POD_TIMEOUT_S']) || 120) * 1000
 const NAMESPACE_GONE_TIMEOUT_MS = 180_000
 
 interface ClusterObjects {
@@ -102,8 +106,20 @@ interface ClusterObjects {
   facts: Record<string, unknown>
 }
 
+/** Namespaces this process created and has not deleted yet: an interrupt that cannot wait deletes them (CLI). */
+const ownNamespaces = new Map<string, CoreV1Api>()
+
+/** Ask for the deletion of every namespace this process created, without waiting (the last resort of an interrupt). */
+export async function deleteOwnNamespacesNow(): Promise<string[]> {
+  const names = [...ownNamespaces.keys()]
+  await Promise.allSettled([...ownNamespaces].map(([name, core]) => core.deleteNamespace({ name })))
+  return names
+}
+
 export class ClusterTestbeds implements TestbedProvider {
   private created: Promise<ClusterObjects> | undefined
+  /** Set once the namespace is ours: only then does close() delete it (never a namespace someone else owns). */
+  private ownsNamespace = false
   private readonly testbeds = new Map<string, Testbed>()
 
   constructor(
@@ -128,16 +144,18 @@ export class ClusterTestbeds implements TestbedProvider {
 
   /** Delete the run's namespace and wait until it is gone (its pods and Service go with it). */
   async close(): Promise<void> {
-    if (!this.created) return
     this.created = undefined
+    if (!this.ownsNamespace) return
     await deleteNamespaceAndWait(this.connection.core, this.input.namespace)
+    this.ownsNamespace = false
+    ownNamespaces.delete(this.input.namespace)
   }
 
   private testbed(datapath: string, objects: ClusterObjects): Testbed {
     const { kc } = this.connection
     const workload = (role: PodRole, target?: string) => {
       const pod = objects.pods.get(role) as { ip: string; node: string }
-      return new PodWorkload(kc, { namespace: this.input.namespace, pod: role, container: 'engines' }, role, target ?? pod.ip, pod.ip, pod.node)
+      return new PodWorkload(kc, { namespace: this.input.namespace, pod: role, container: 'engines' }, role, target ?? pod.ip, pod.ip, pod.node, this.signal)
     }
     return {
       key: datapath,
@@ -152,6 +170,7 @@ export class ClusterTestbeds implements TestbedProvider {
 
   private async createObjects(): Promise<ClusterObjects> {
     const { core } = this.connection
+    if (this.signal?.aborted) throw interruptedError()
     const manifests = clusterManifests(this.input)
     this.onNote(`creating namespace ${this.input.namespace} on ${this.input.serverNode} and ${this.input.clientNode}`)
     await this.createNamespace(manifests.namespace)
@@ -173,7 +192,11 @@ export class ClusterTestbeds implements TestbedProvider {
     const name = this.input.namespace
     for (let attempt = 0; attempt < 2; attempt++) {
       const created = await core.createNamespace({ body }).then(() => true, (e: unknown) => e)
-      if (created === true) return
+      if (created === true) {
+        this.ownsNamespace = true
+        ownNamespaces.set(name, core)
+        return
+      }
       if ((created as { code?: number }).code !== 409) throw apiError(`create namespace ${name}`, created)
       const existing = await core.readNamespace({ name }).catch(() => undefined)
       if (existing?.status?.phase !== 'Terminating') {
@@ -207,7 +230,7 @@ export class ClusterTestbeds implements TestbedProvider {
     const deadline = Date.now() + POD_READY_TIMEOUT_MS
     let pod: V1Pod | undefined
     while (Date.now() < deadline) {
-      if (this.signal?.aborted) throw new CnibenchError('E_INTERRUPTED', 'interrupted')
+      if (this.signal?.aborted) throw interruptedError()
       pod = await core.readNamespacedPod({ name: role, namespace: this.input.namespace }).catch((e: unknown) => { throw apiError(`read pod ${role}`, e) })
       const phase = pod.status?.phase
       if (phase === 'Running' && pod.status?.podIP) return { ip: pod.status.podIP, node: pod.spec?.nodeName ?? '' }
@@ -215,7 +238,8 @@ export class ClusterTestbeds implements TestbedProvider {
       await new Promise((r) => setTimeout(r, 250))
     }
     const events = await core.listNamespacedEvent({ namespace: this.input.namespace, fieldSelector: `involvedObject.name=${role}` }).catch(() => ({ items: [] }))
-    const last = events.items.at(-1)
+    const when = (e: (typeof events.items)[number]) => String(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '')
+    const last = [...events.items].sort((a, b) => when(a).localeCompare(when(b))).at(-1)
     const why = last ? `${last.reason ?? ''}: ${last.message ?? ''}` : 'no events'
     throw new CnibenchError('E_RUN', `pod ${this.input.namespace}/${role} is ${pod?.status?.phase ?? 'missing'} after ${POD_READY_TIMEOUT_MS / 1000} s (last event ${why})`, {
       hint: 'check the image (--image), the nodes (--server-node, --client-node) and their taints (--tolerate-taints)',
@@ -226,7 +250,9 @@ export class ClusterTestbeds implements TestbedProvider {
 /** Delete a namespace and wait until the API no longer has it (finalizers run first: its pods terminate). */
 export async function deleteNamespaceAndWait(core: CoreV1Api, name: string): Promise<void> {
   await core.deleteNamespace({ name }).catch((e: unknown) => {
-    if ((e as { code?: number }).code !== 404) throw apiError(`delete namespace ${name}`, e)
+    // 404: already gone; 409: already terminating (the API server refuses a second delete while finalizers run).
+    const code = (e as { code?: number }).code
+    if (code !== 404 && code !== 409) throw apiError(`delete namespace ${name}`, e)
   })
   const deadline = Date.now() + NAMESPACE_GONE_TIMEOUT_MS
   while (Date.now() < deadline) {
@@ -251,8 +277,4 @@ function safeJson(text: string): { message?: string } | undefined {
   } catch {
     return undefined
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -15,6 +15,7 @@ export interface PodRef {
 }
 
 export interface ExecOptions {
+  /** Default 120 s: a stalled connection must not hang a run. */
   timeoutMs?: number
   allowFailure?: boolean
   signal?: AbortSignal
@@ -31,16 +32,23 @@ export async function execInPod(kc: KubeConfig, ref: PodRef, argv: readonly stri
   const ws = await new Exec(kc).exec(ref.namespace, ref.pod, ref.container, [...argv], sink(out), sink(err), null, false, (s) => (status = s)).catch((error: unknown) => {
     throw new CnibenchError('E_RUN', `exec in ${where} failed: ${messageOf(error)}`)
   })
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const code = await new Promise<number>((resolve, reject) => {
-    const timer = opts.timeoutMs ? setTimeout(() => (ws.close(), reject(new CnibenchError('E_RUN', `exec in ${where} timed out after ${opts.timeoutMs} ms: ${argv.join(' ')}`))), opts.timeoutMs) : undefined
+    const timer = setTimeout(() => (ws.close(), reject(new CnibenchError('E_RUN', `exec in ${where} timed out after ${timeoutMs} ms: ${argv.join(' ')}`))), timeoutMs)
     const onAbort = () => (ws.close(), reject(interruptedError()))
+    if (opts.signal?.aborted) return onAbort() // aborted while connecting
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     ws.on('error', (e: Error) => reject(new CnibenchError('E_RUN', `exec in ${where} dropped: ${e.message}`)))
     ws.on('close', () => {
-      if (timer) clearTimeout(timer)
+      clearTimeout(timer)
       opts.signal?.removeEventListener('abort', onAbort)
       if (!status) return reject(new CnibenchError('E_RUN', `exec in ${where} dropped before the command finished: ${argv.join(' ')}`))
-      resolve(exitCodeOf(status))
+      // A failure without an exit code (the binary is not in the image, the container is gone) rejects, never throws here.
+      try {
+        resolve(exitCodeOf(status, where))
+      } catch (error) {
+        reject(error)
+      }
     })
   })
   const result = { argv, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code }
@@ -48,14 +56,16 @@ export async function execInPod(kc: KubeConfig, ref: PodRef, argv: readonly stri
   return result
 }
 
+const DEFAULT_TIMEOUT_MS = 120_000
+
 /** The API server's status: Success, or Failure with an ExitCode cause (anything else is an error of the exec itself). */
-function exitCodeOf(status: V1Status): number {
+function exitCodeOf(status: V1Status, where: string): number {
   if (status.status === 'Success') return 0
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode')
   if (cause?.message !== undefined) return Number(cause.message)
-  throw new CnibenchError('E_RUN', `exec failed: ${status.message ?? status.reason ?? 'unknown failure'}`)
+  throw new CnibenchError('E_RUN', `exec in ${where} failed: ${status.message ?? status.reason ?? 'unknown failure'}`)
 }
 
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }

@@ -7,6 +7,7 @@
  */
 import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
 import type { RunResult } from '../exec/run.js'
+import { offloadStateOf } from '../lab/offloads.js'
 
 type Exec = (pod: string, argv: string[]) => Promise<RunResult>
 
@@ -28,13 +29,17 @@ export async function nodeFacts(exec: Exec, hostPod: string): Promise<Record<str
   }
 }
 
-/** `ethtool --json -k` as {feature: on/off}. */
+/** A real NIC's offloads, fixed ones included: for a real NIC what the driver fixes off is the point. */
 function activeOffloads(json: string): Record<string, boolean> | string {
+  const parsed = parseJson(json)
+  return parsed === undefined ? 'not readable' : offloadStateOf(parsed as Parameters<typeof offloadStateOf>[0], true)
+}
+
+function parseJson(text: string): unknown {
   try {
-    const [first] = JSON.parse(json) as Record<string, { active?: boolean }>[]
-    return Object.fromEntries(Object.entries(first ?? {}).filter(([, v]) => typeof v === 'object' && v !== null && 'active' in v).map(([k, v]) => [k, v.active === true]))
+    return JSON.parse(text) as unknown
   } catch {
-    return 'not readable'
+    return undefined
   }
 }
 
@@ -62,8 +67,8 @@ export async function cniMode(kc: KubeConfig, core: CoreV1Api, cni: string): Pro
   if (/^Flannel/.test(cni)) {
     const cm = await core.readNamespacedConfigMap({ name: 'kube-flannel-cfg', namespace: 'kube-flannel' }).catch(() => core.readNamespacedConfigMap({ name: 'kube-flannel-cfg', namespace: 'kube-system' })).catch((e: Error) => e)
     if (cm instanceof Error) return `not read (kube-flannel-cfg: ${cm.message})`
-    const conf = JSON.parse(cm.data?.['net-conf.json'] ?? '{}') as { Backend?: { Type?: string } }
-    return `backend ${conf.Backend?.Type ?? '?'}`
+    const conf = parseJson(cm.data?.['net-conf.json'] ?? '{}') as { Backend?: { Type?: string } } | undefined
+    return conf ? `backend ${conf.Backend?.Type ?? '?'}` : 'not read (net-conf.json is not JSON)'
   }
   return 'not read (no known configuration for this CNI)'
 }
@@ -75,7 +80,7 @@ export async function cniMode(kc: KubeConfig, core: CoreV1Api, cni: string): Pro
 export async function agentUsage(core: CoreV1Api, node: string, agent: RegExp): Promise<Record<string, unknown>> {
   const text = await core.connectGetNodeProxyWithPath({ name: node, path: 'stats/summary' }).catch((e: Error) => e)
   if (text instanceof Error) return { error: `kubelet summary not read: ${text.message}` }
-  const summary = (typeof text === 'string' ? JSON.parse(text) : text) as { pods?: { podRef: { name: string; namespace: string }; cpu?: { usageNanoCores?: number }; memory?: { workingSetBytes?: number } }[] }
+  const summary = (typeof text === 'string' ? (parseJson(text) ?? {}) : text) as { pods?: { podRef: { name: string; namespace: string }; cpu?: { usageNanoCores?: number }; memory?: { workingSetBytes?: number } }[] }
   const pods = (summary.pods ?? []).filter((p) => agent.test(p.podRef.name))
   if (pods.length === 0) return { error: 'no CNI agent pod in the kubelet summary' }
   return Object.fromEntries(pods.map((p) => [`${p.podRef.namespace}/${p.podRef.name}`, { cpuCores: (p.cpu?.usageNanoCores ?? Number.NaN) / 1e9, memoryMiB: (p.memory?.workingSetBytes ?? Number.NaN) / 2 ** 20 }]))

@@ -36,8 +36,10 @@ export interface ClusterCell {
 export const clusterPathNames = ['host', 'pod', 'pod-service'] as const
 
 /**
- * Every path × test × size × flow count the config asks for: placements filter the pod-to-pod paths, `only` the paths
- * (the baseline is always measured: every overhead needs it).
+ * Every path × test × size × flow count the config asks for: placements filter the pod-to-pod paths, `only` the paths.
+ * The hostNetwork pair is always measured: the inter-node paths' overheads need it. The intra-node pair has no
+ * hostNetwork counterpart (two hostNetwork pods on one node share the node's stack), so it shows figures without an
+ * overhead, as intra-node lab cells do.
  */
 export function clusterCells(config: Pick<RunConfig, 'tests' | 'sizes' | 'parallel' | 'placements'>, only: readonly string[] = clusterPathNames): ClusterCell[] {
   const paths = clusterPaths.filter((p) => (p.datapath === 'host' || only.includes(p.datapath)) && (p.datapath !== 'pod' || config.placements.includes(p.placement)))

@@ -1,19 +1,24 @@
 /**
- * A cluster run, prepared: connect, choose the node pair, read the cluster's facts (Kubernetes version, the nodes'
- * kernel, OS, instance type and zone, bare metal or VM where labels say, the CNI's DaemonSets), and turn the matrix
+ * A cluster run, prepared: connect, choose the node pair, read the cluster's facts from the API (Kubernetes version,
+ * the nodes' kernel, OS, instance type and zone labels, the CNI's DaemonSets; facts.ts reads the rest from inside the
+ * pods once they run), and turn the matrix
  * into stored cells over the cluster's paths. The session (measure/session.ts) then measures it like a lab run, on
  * ClusterTestbeds, so lab and cluster share one measurement code path and one store.
  */
 import type { AppsV1Api, V1Node } from '@kubernetes/client-node'
 import { chooseEngine } from '../engines/index.js'
+import { CnibenchError } from '../errors.js'
 import type { RunConfig } from '../measure/config.js'
 import { newRunId, pinCpu } from '../measure/runner.js'
 import type { PlannedRun } from '../measure/session.js'
 import { cellKey } from '../measure/tests.js'
 import { version } from '../version.js'
-import { chooseNodes, ClusterTestbeds, connect, type ClusterConnection } from './cluster.js'
+import { chooseNodes, connect, type ClusterConnection } from './cluster.js'
 import { defaultNamespace, type ClusterPlanInput } from './manifests.js'
 import { clusterCells } from './plan.js'
+
+/** The engines deploy/Dockerfile puts in the image (netperf is not in Debian main). */
+const IMAGE_ENGINES = ['cnb-perf', 'iperf3', 'sockperf']
 
 export interface ClusterRunOptions {
   kubeconfig?: string
@@ -38,7 +43,7 @@ export interface PreparedClusterRun {
 export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOptions): Promise<PreparedClusterRun> {
   // Pods are not pinned: --pin picks a CPU of this host, and the pods run on the nodes' CPUs, which cnibench does not
   // own. The engines still run one client per flow, as in a lab.
-  const config: RunConfig = { ...asked, pin: 'none' }
+  const config: RunConfig = { ...asked, pin: 'none', baseline: 'host' }
   const connection = await connect({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) })
   const { serverNode, clientNode, nodes } = await chooseNodes(connection.core, { ...opts })
   const runId = newRunId()
@@ -46,8 +51,11 @@ export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOption
   const facts = await clusterFacts(connection, nodes.filter((n) => [serverNode, clientNode].includes(n.metadata?.name ?? '')))
   const cells = clusterCells(config, opts.paths).map(({ path, test, size, parallel }) => {
     const shape = { datapath: path.datapath, variant: {}, test, size, parallel, placement: path.placement }
-    // Engines run in the image, not on this host: the default engine needs nothing of the machine cnibench runs on.
-    const engine = chooseEngine(test, () => true, config.engines?.[test])
+    // Engines run in the image (deploy/Dockerfile), not on this host.
+    const engine = chooseEngine(test, (e) => IMAGE_ENGINES.includes(e.name), config.engines?.[test])
+    if (path.viaService && !engine.longLived) {
+      throw new CnibenchError('E_USAGE', `${test} with ${engine.name} cannot take the pod-to-Service path: the Service exposes only the long-lived engine's port`, { hint: `use cnb-perf for ${test}, or leave pod-service out of --paths` })
+    }
     return {
       ...shape,
       key: cellKey(shape),
@@ -59,10 +67,6 @@ export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOption
   const environment = { kind: 'kubernetes', ...facts }
   const notes = asked.pin !== 'none' ? ['cluster pods are not pinned to a CPU (--pin applies to labs on this host); a node\'s other pods share its CPUs'] : []
   return { runId, planned: { kind: 'k8s', config, environment, cells, skipped: [], notes }, connection, input, facts }
-}
-
-export function clusterTestbeds(prepared: PreparedClusterRun, signal: AbortSignal | undefined, note: (m: string) => void): ClusterTestbeds {
-  return new ClusterTestbeds(prepared.connection, prepared.input, prepared.facts, signal, note)
 }
 
 /** What is known of the cluster without touching its nodes: versions, node facts from the API, the CNI's DaemonSets. */

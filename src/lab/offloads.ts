@@ -153,7 +153,13 @@ export async function readOffloads(plan: PlannedNodes, profile: NicProfile): Pro
  */
 export async function deviceOffloads(netns: string | undefined, device: string, includeFixed = false): Promise<OffloadState> {
   const argv = ['ethtool', '--json', '-k', device]
-  const parsed = await runJson<{ [feature: string]: { active?: boolean; fixed?: boolean | null } | string }[]>(netns ? inNetns(netns, argv) : argv)
+  return offloadStateOf(await runJson<EthtoolFeatures>(netns ? inNetns(netns, argv) : argv), includeFixed)
+}
+
+type EthtoolFeatures = { [feature: string]: { active?: boolean; fixed?: boolean | null } | string }[] | null
+
+/** `ethtool --json -k` output as feature → active (fixed features only with `includeFixed`). */
+export function offloadStateOf(parsed: EthtoolFeatures, includeFixed: boolean): OffloadState {
   const entry = parsed?.[0] ?? {}
   const state: OffloadState = {}
   for (const [feature, value] of Object.entries(entry)) {

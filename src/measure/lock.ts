@@ -12,6 +12,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CnibenchError } from '../errors.js'
+import { interruptedError } from '../exec/run.js'
 import { isOurs, readStartTime } from '../exec/processes.js'
 import { runRoot } from '../system/paths.js'
 
@@ -32,6 +33,8 @@ export interface LockOptions {
   /** Measure even though another run holds the lock; the samples are then marked as taken under contention. */
   allowConcurrent: boolean
   onWait?(holder: Activity): void
+  /** An interrupt while waiting: stop waiting and fail as interrupted. */
+  signal?: AbortSignal
 }
 
 export interface MeasurementLock {
@@ -60,7 +63,9 @@ export async function acquireMeasurementLock(what: string, opts: LockOptions): P
     }
     if (!told) opts.onWait?.(holder)
     told = true
+    if (opts.signal?.aborted) throw interruptedError()
     await sleep(1000)
+    if (opts.signal?.aborted) throw interruptedError()
   }
 }
 

@@ -70,7 +70,7 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
     const argv = ctx.client.commandLine(commands[0]?.argv ?? [], ctx.cpu)
     const raw = { argv, stdout: outputs.map((o) => o.stdout).join('\n'), stderr: outputs.map((o) => o.stderr).join('\n'), exitCode: Math.max(...outputs.map((o) => o.code)) }
     const result = combineFlows(outputs.map((o) => engine.parse(o, spec)))
-    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, ...(foreign ? { foreign_cpu_cores: foreign.cores } : {}), ...cpuMetrics(cpu, result, spec), ...(serverCpu ? serverCpuMetrics(serverCpu) : {}) }
+    const metrics: Record<string, number> = { ...result.metrics, load_avg_1m: load, ...(foreign ? { foreign_cpu_cores: foreign.cores } : {}), ...cpuMetrics(cpu, serverCpu, result, spec), ...(serverCpu ? serverCpuMetrics(serverCpu) : {}) }
     return { iteration: ctx.iteration, startedAt, elapsedS, metrics, histogram: result.histogram ? serializeHistogram(result.histogram) : null, error: null, raw, conditions }
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
@@ -127,8 +127,12 @@ function serverCpuMetrics(cpu: ReturnType<typeof cpuBetween>): Record<string, nu
   return { server_cpu_busy_cores: cpu.busyCores, server_cpu_user_cores: cpu.userCores, server_cpu_system_cores: cpu.systemCores, server_cpu_softirq_cores: cpu.softirqCores }
 }
 
-/** Busy cores by mode, and the service demand: CPU-s per Gbit (streams) or CPU-µs per transaction. */
-function cpuMetrics(cpu: ReturnType<typeof cpuBetween>, result: EngineResult, spec: TestSpec): Record<string, number> {
+/**
+ * Busy cores by mode, and the service demand: CPU-s per Gbit (streams) or CPU-µs per transaction, of both ends: when
+ * the server's node is another machine (a cluster), its busy cores count too, as one host's counters count both ends
+ * of a lab.
+ */
+function cpuMetrics(cpu: ReturnType<typeof cpuBetween>, serverCpu: ReturnType<typeof cpuBetween> | undefined, result: EngineResult, spec: TestSpec): Record<string, number> {
   const metrics: Record<string, number> = {
     cpu_busy_cores: cpu.busyCores,
     cpu_user_cores: cpu.userCores,
@@ -138,8 +142,9 @@ function cpuMetrics(cpu: ReturnType<typeof cpuBetween>, result: EngineResult, sp
     cpu_steal_cores: cpu.stealCores,
   }
   const m = result.metrics
-  if (isStream(spec.kind) && m.throughput_bps) metrics['cpu_s_per_gbit'] = cpu.busyCores / (m.throughput_bps / 1e9)
+  const busy = cpu.busyCores + (serverCpu?.busyCores ?? 0)
+  if (isStream(spec.kind) && m.throughput_bps) metrics['cpu_s_per_gbit'] = busy / (m.throughput_bps / 1e9)
   const rate = m.transactions_per_s ?? m.connections_per_s
-  if (!isStream(spec.kind) && rate) metrics['cpu_us_per_transaction'] = (cpu.busyCores * 1e6) / rate
+  if (!isStream(spec.kind) && rate) metrics['cpu_us_per_transaction'] = (busy * 1e6) / rate
   return metrics
 }

@@ -49,6 +49,7 @@ export class ServerPool {
 }
 
 async function isRunning(process: WorkloadProcess): Promise<boolean> {
+  if (process.alive) return process.alive()
   return Promise.race([process.exited.then(() => false), sleep(0).then(() => true)])
 }
 

@@ -46,6 +46,7 @@ export async function runSession(store: ResultStore, target: { plan?: PlannedRun
   const runId = target.resume?.id ?? opts.runId ?? newRunId()
   const lock = await acquireMeasurementLock(`run ${runId}`, {
     wait: opts.wait,
+    ...(signal ? { signal } : {}),
     allowConcurrent: opts.allowConcurrent,
     onWait: (holder) => hooks.note(`waiting for another measurement to finish: ${holder.what} (pid ${holder.pid}, since ${holder.since}); --no-wait to refuse instead`),
   })
@@ -64,7 +65,8 @@ export async function runSession(store: ResultStore, target: { plan?: PlannedRun
       // An interrupt makes the work in flight fail too; that run was interrupted (and resumable), not failed.
       const interrupted = signal?.aborted === true
       store.updateRun(runId, { status: interrupted ? 'interrupted' : 'failed' })
-      if (interrupted) hooks.note(`run ${runId} interrupted; what was measured is stored; continue with \`cnibench run --resume ${runId}\``)
+      const resume = store.requireRun(runId).kind === 'lab' ? `continue with \`cnibench run --resume ${runId}\`` : 'start a new run for the rest'
+      if (interrupted) hooks.note(`run ${runId} interrupted; what was measured is stored; ${resume}`)
       throw error
     }
     return runId
@@ -143,6 +145,9 @@ export async function checkResumable(store: ResultStore, id: string): Promise<Ru
   if (status === 'complete') throw new CnibenchError('E_USAGE', `run ${run.id} is already complete`, { hint: `see it with \`cnibench results show ${run.id}\`` })
   if (status === 'running') {
     throw new CnibenchError('E_USAGE', `run ${run.id} is still running (pid ${run.owner?.pid})`, { hint: 'wait for it, or stop that process first' })
+  }
+  if (run.kind !== 'lab') {
+    throw new CnibenchError('E_USAGE', `run ${run.id} was measured on a cluster; \`run --resume\` resumes lab runs only`, { hint: 'what it measured is stored; start a new `cnibench k8s run` for the rest' })
   }
   return run
 }

@@ -1,8 +1,8 @@
 /**
  * What a run measures on. A testbed is one datapath and variant, built once and used by every cell that names it: it
  * gives the client and server workloads for a placement, accounts the CPU other programs use meanwhile, and is closed
- * at the end. A provider builds testbeds as the rounds first need them. Labs are the provider today
- * (testbeds/lab.ts); a cluster provider would create pods through the Kubernetes API instead.
+ * at the end. A provider builds testbeds as the rounds first need them: labs on this host (testbeds/lab.ts), or a
+ * cluster's pods created through the Kubernetes API (k8s/cluster.ts).
  */
 import type { CellRecord } from '../store/db.js'
 import type { ForeignLoad } from './foreign.js'

@@ -18,9 +18,14 @@ export function toolBinaryPath(name: string): string {
   return join(packageRoot, 'dist', 'bin', name)
 }
 
-/** Runtime state (labs, pid files, logs): tmpfs, gone after reboot like the namespaces it describes. */
+/**
+ * Runtime state (labs, pid files, logs, the measurement lock): tmpfs, gone after reboot like the namespaces it
+ * describes. Labs need root; a cluster run does not, and then keeps its lock in the user's runtime directory.
+ */
 export function runRoot(): string {
-  return process.env.CNIBENCH_RUN_DIR ?? '/run/cnibench'
+  if (process.env.CNIBENCH_RUN_DIR) return process.env.CNIBENCH_RUN_DIR
+  const runtimeDir = process.env.XDG_RUNTIME_DIR
+  return process.getuid?.() !== 0 && runtimeDir ? join(runtimeDir, 'cnibench') : '/run/cnibench'
 }
 
 /** Default results database, per the XDG base directory spec. */

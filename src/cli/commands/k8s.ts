@@ -95,7 +95,8 @@ export function registerK8s(program: Command): void {
 
 async function runOnCluster(opts: RunOptions): Promise<void> {
   checkNodePair(opts)
-  const { prepareClusterRun, clusterTestbeds } = await import('../../k8s/run.js')
+  const { prepareClusterRun } = await import('../../k8s/run.js')
+  const { ClusterTestbeds } = await import('../../k8s/cluster.js')
   const { runSession } = await import('../../measure/session.js')
   const { loadReport } = await import('../../report/load.js')
   const { renderers } = await import('../../report/renderers/index.js')
@@ -119,7 +120,7 @@ async function runOnCluster(opts: RunOptions): Promise<void> {
       wait: opts.wait !== false,
       allowConcurrent: false,
       signal: interruptSignal,
-      testbeds: () => clusterTestbeds(prepared, interruptSignal, (m) => progress.note(m)),
+      testbeds: () => new ClusterTestbeds(prepared.connection, prepared.input, prepared.facts, interruptSignal, (m) => progress.note(m)),
       hooks: { note: (m) => progress.note(m), onSample: (p) => progress.sample(p), onRound: (m) => progress.note(m) },
     }).finally(() => progress.finish())
     const model = loadReport(store, [runId])

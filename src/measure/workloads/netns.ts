@@ -12,6 +12,7 @@ import { startProcess, type ManagedProcess } from '../../exec/processes.js'
 import { run, type RunResult } from '../../exec/run.js'
 import type { PodPlan } from '../../lab/topology.js'
 import { readCpuTimes, type CpuTimes } from '../cpu.js'
+import { listens } from '../listening.js'
 import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../workload.js'
 
 export class NetnsWorkload implements Workload {
@@ -56,14 +57,12 @@ export class NetnsWorkload implements Workload {
    */
   async waitListening(process: WorkloadProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs = 10_000): Promise<void> {
     const { pid } = process as ManagedProcess
-    const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
-    const wanted = protocol === 'tcp' ? '0A' : '07' // TCP_LISTEN, TCP_CLOSE (an unconnected UDP socket)
     const deadline = Date.now() + timeoutMs
     let exited: number | undefined
     void process.exited.then((code) => (exited = code))
     while (Date.now() < deadline) {
       const table = await readFile(`/proc/${pid}/net/${protocol}`, 'utf8').catch(() => '')
-      if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(hexPort) && f[3] === wanted })) return
+      if (listens(table, port, protocol)) return
       if (exited !== undefined) break
       await sleep(5)
     }

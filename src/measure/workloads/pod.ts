@@ -7,10 +7,11 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CnibenchError } from '../../errors.js'
-import type { RunResult } from '../../exec/run.js'
+import { interruptedError, type RunResult } from '../../exec/run.js'
 import { execInPod, type PodRef } from '../../k8s/exec.js'
 import { packageRoot } from '../../system/paths.js'
 import { parseProcStat, type CpuTimes } from '../cpu.js'
+import { listens } from '../listening.js'
 import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../workload.js'
 
 /** Where deploy/Dockerfile installs cnibench's built tools (dist/bin) in the engines image. */
@@ -20,6 +21,8 @@ export class PodWorkload implements Workload {
   readonly key: string
   readonly workDir = '/tmp'
 
+  private runs = 0
+
   constructor(
     private readonly kc: KubeConfig,
     private readonly ref: PodRef,
@@ -27,16 +30,29 @@ export class PodWorkload implements Workload {
     readonly ip: string,
     readonly bindIp: string,
     readonly node: string,
+    /** An interrupt: polling loops stop (commands take it through their own options). */
+    private readonly signal?: AbortSignal,
   ) {
     this.key = `${ref.namespace}/${ref.pod}`
   }
 
-  run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult> {
-    return execInPod(this.kc, this.ref, this.commandLine(argv, opts.cpu), {
-      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-      ...(opts.allowFailure ? { allowFailure: true } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    })
+  /**
+   * Closing an exec connection does not stop the command in a real pod, so a command that must stop on an interrupt
+   * or a timeout (`opts.signal`, `opts.timeoutMs`: the engines' clients) records its pid first, and is killed by pid.
+   */
+  async run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult> {
+    const execOpts = { ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.allowFailure ? { allowFailure: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }
+    if (!opts.signal && !opts.timeoutMs) return execInPod(this.kc, this.ref, this.commandLine(argv, opts.cpu), execOpts)
+    const pidFile = `/tmp/cnibench-exec-${process.pid}-${++this.runs}.pid`
+    const recorded = ['sh', '-c', 'echo $$ >"$0"; exec "$@"', pidFile, ...this.commandLine(argv, opts.cpu)]
+    try {
+      return await execInPod(this.kc, this.ref, recorded, execOpts)
+    } catch (error) {
+      await execInPod(this.kc, this.ref, ['sh', '-c', `kill -9 $(cat ${pidFile}) 2>/dev/null; rm -f ${pidFile}`], { allowFailure: true, timeoutMs: 10_000 }).catch(() => undefined)
+      throw error
+    }
+    // The pid file of a command that ended stays (a few bytes in the pod's /tmp): removing it would be another exec
+    // racing the next step of the sample.
   }
 
   /** Local tool paths become the image's; a pinned command runs under taskset (util-linux is in the image). */
@@ -55,12 +71,12 @@ export class PodWorkload implements Workload {
   }
 
   async waitListening(process: WorkloadProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs = 20_000): Promise<void> {
-    const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
-    const wanted = protocol === 'tcp' ? '0A' : '07'
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
+      if (this.signal?.aborted) throw interruptedError()
       const table = (await this.run(['cat', `/proc/net/${protocol}`], { cpu: 'inherit', allowFailure: true })).stdout
-      if (table.split('\n').some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(hexPort) && f[3] === wanted })) return
+      if (listens(table, port, protocol)) return
+      if (process.alive && !(await process.alive())) break
       await new Promise((r) => setTimeout(r, 100))
     }
     const output = await (process as PodProcess).readLog()
@@ -93,6 +109,13 @@ class PodProcess implements WorkloadProcess {
 
   output(): string {
     return this.log
+  }
+
+  async alive(): Promise<boolean> {
+    const probe = await this.workload.run(['kill', '-0', String(this.pid)], { cpu: 'inherit', allowFailure: true }).catch(() => undefined)
+    if (probe?.code === 0) return true
+    this.markExited(probe?.code ?? 1)
+    return false
   }
 
   async readLog(): Promise<string> {
