@@ -14,6 +14,7 @@ import { listOption } from '../options.js'
 import { print, printJson } from '../output.js'
 import { interruptSignal } from '../interrupt.js'
 import { createProgress } from '../progress.js'
+import { sessionHooks, showFinishedRun } from '../run-output.js'
 import { openStore } from './results.js'
 
 interface PlanOptions extends MatrixOptions {
@@ -36,17 +37,13 @@ interface RunOptions extends PlanOptions {
 
 export function registerK8s(program: Command): void {
   const k8s = program.command('k8s').description('measure the matrix on a Kubernetes cluster through its API')
-  const run = k8s
-    .command('run')
-    .description('measure the matrix between pods on two nodes of a cluster, against a hostNetwork pair on the same nodes')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG or ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('-n, --namespace <name>', 'namespace to create (default: cnibench-<run id>)')
-    .option('--image <image>', 'the engines image (deploy/Dockerfile)', DEFAULT_IMAGE)
-    .option('--server-node <node>', 'node of the server pods (default: the first schedulable worker)')
-    .option('--client-node <node>', 'node of the client pods (default: the next one)')
-    .option('--tolerate-taints', 'let the pods run on tainted nodes')
-    .option('--paths <list>', `paths to measure besides the hostNetwork baseline: ${clusterPathNames.join(', ')} (default all)`, listOption)
+  const run = addClusterOptions(
+    k8s
+      .command('run')
+      .description('measure the matrix between pods on two nodes of a cluster, against a hostNetwork pair on the same nodes')
+      .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG or ~/.kube/config)')
+      .option('--context <name>', 'kubeconfig context (default: the current one)'),
+  )
     .option('--db <file>', 'results database (default: $XDG_DATA_HOME/cnibench/results.db)')
     .option('--report <file>', 'where to write the HTML report (default: reports/<run>.html next to the database)')
     .option('--no-report', 'do not write a report file')
@@ -64,15 +61,7 @@ export function registerK8s(program: Command): void {
       const removed = await cleanCluster(core)
       print(removed.length === 0 ? 'nothing to clean' : `removed ${removed.join(', ')}`)
     })
-  const plan = k8s
-    .command('plan')
-    .description('print the manifests and the test plan of a cluster run, without touching any cluster')
-    .option('-n, --namespace <name>', 'namespace to create (default: cnibench-<run id>)')
-    .option('--image <image>', 'the engines image (deploy/Dockerfile)', DEFAULT_IMAGE)
-    .option('--server-node <node>', 'node of the server pods (a run picks two schedulable workers when not given)')
-    .option('--client-node <node>', 'node of the client pods')
-    .option('--tolerate-taints', 'let the pods run on tainted nodes')
-    .option('--paths <list>', `paths to measure besides the hostNetwork baseline: ${clusterPathNames.join(', ')} (default all)`, listOption)
+  const plan = addClusterOptions(k8s.command('plan').description('print the manifests and the test plan of a cluster run, without touching any cluster'))
     .option('--json', 'the objects and cells as JSON')
   addMatrixOptions(plan).action((opts: PlanOptions) => {
     checkNodePair(opts)
@@ -98,9 +87,6 @@ async function runOnCluster(opts: RunOptions): Promise<void> {
   const { prepareClusterRun } = await import('../../k8s/run.js')
   const { ClusterTestbeds } = await import('../../k8s/cluster.js')
   const { runSession } = await import('../../measure/session.js')
-  const { loadReport } = await import('../../report/load.js')
-  const { renderers } = await import('../../report/renderers/index.js')
-  const { defaultReportPath, writeReport } = await import('../../report/write.js')
   const progress = createProgress()
   const prepared = await prepareClusterRun(matrixConfig(opts), {
     image: opts.image,
@@ -121,17 +107,23 @@ async function runOnCluster(opts: RunOptions): Promise<void> {
       allowConcurrent: false,
       signal: interruptSignal,
       testbeds: () => new ClusterTestbeds(prepared.connection, prepared.input, prepared.facts, interruptSignal, (m) => progress.note(m)),
-      hooks: { note: (m) => progress.note(m), onSample: (p) => progress.sample(p), onRound: (m) => progress.note(m) },
+      hooks: sessionHooks(progress),
     }).finally(() => progress.finish())
-    const model = loadReport(store, [runId])
-    process.stdout.write(renderers[opts.json ? 'json' : 'terminal'].render(model))
-    if (opts.report !== false) {
-      const path = writeReport(opts.report ?? defaultReportPath(store.path, [runId], renderers.html), renderers.html, model)
-      process.stderr.write(`cnibench: HTML report: ${path}\n`)
-    }
+    showFinishedRun(store, runId, opts)
   } finally {
     store.close()
   }
+}
+
+/** What `k8s plan` and `k8s run` share: where the pods go and what they run. */
+function addClusterOptions(command: Command): Command {
+  return command
+    .option('-n, --namespace <name>', 'namespace to create (default: cnibench-<run id>)')
+    .option('--image <image>', 'the engines image (deploy/Dockerfile)', DEFAULT_IMAGE)
+    .option('--server-node <node>', 'node of the server pods (default: the first schedulable worker)')
+    .option('--client-node <node>', 'node of the client pods (default: the next one)')
+    .option('--tolerate-taints', 'let the pods run on tainted nodes')
+    .option('--paths <list>', `paths to measure besides the hostNetwork baseline: ${clusterPathNames.join(', ')} (default all)`, listOption)
 }
 
 function checkPaths(paths: string[] | undefined): string[] {

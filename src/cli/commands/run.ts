@@ -6,14 +6,12 @@
 import type { Command } from 'commander'
 import { nicProfiles, splitNicProfiles } from '../../lab/offloads.js'
 import { checkResumable, planNewRun, runSession } from '../../measure/session.js'
-import { loadReport } from '../../report/load.js'
-import { renderers } from '../../report/renderers/index.js'
-import { defaultReportPath, writeReport } from '../../report/write.js'
 import { requireRoot } from '../../system/doctor.js'
 import { interruptSignal } from '../interrupt.js'
 import { addMatrixOptions, matrixConfig, type MatrixOptions } from '../matrix-options.js'
 import { intOption, listOption } from '../options.js'
 import { createProgress } from '../progress.js'
+import { sessionHooks, showFinishedRun } from '../run-output.js'
 import { openStore } from './results.js'
 
 interface RunOptions extends MatrixOptions {
@@ -58,14 +56,9 @@ async function runCommand(opts: RunOptions): Promise<void> {
       wait: opts.wait !== false,
       allowConcurrent: opts.allowConcurrent === true,
       signal: interruptSignal,
-      hooks: { note: (m) => progress.note(m), onLab: (m) => progress.note(m), onSample: (p) => progress.sample(p), onRound: (m) => progress.note(m) },
+      hooks: sessionHooks(progress),
     }).finally(() => progress.finish())
-    const model = loadReport(store, [runId])
-    process.stdout.write(renderers[opts.json ? 'json' : 'terminal'].render(model))
-    if (opts.report !== false) {
-      const path = writeReport(opts.report ?? defaultReportPath(store.path, [runId], renderers.html), renderers.html, model)
-      process.stderr.write(`cnibench: HTML report: ${path}\n`)
-    }
+    showFinishedRun(store, runId, opts)
   } finally {
     store.close()
   }
