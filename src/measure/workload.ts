@@ -2,7 +2,7 @@
  * Where an engine runs. A sample needs the same few things wherever its pods live: run a command to completion,
  * start a long-running one (a server) and wait until it listens, collect a file the engine wrote, and read the CPU
  * counters of the node. A lab pod does these in a network namespace (workloads/netns.ts), a cluster pod through the
- * Kubernetes exec API (workloads/pod.ts). Measurement code (sample.ts, servers.ts) knows only this interface.
+ * Kubernetes exec API (k8s/pod-workload.ts). Measurement code (sample.ts, servers.ts) knows only this interface.
  */
 import type { RunResult } from '../exec/run.js'
 import type { CpuTimes } from './cpu.js'

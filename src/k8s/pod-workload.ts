@@ -6,13 +6,13 @@
  * image puts them (deploy/Dockerfile).
  */
 import type { KubeConfig } from '@kubernetes/client-node'
-import { CnibenchError } from '../../errors.js'
-import { interruptedError, type RunResult } from '../../exec/run.js'
-import { execInPod, type PodRef } from '../../k8s/exec.js'
-import { packageRoot } from '../../system/paths.js'
-import { parseProcStat, type CpuTimes } from '../cpu.js'
-import { listens } from '../listening.js'
-import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../workload.js'
+import { CnibenchError } from '../errors.js'
+import { interruptedError, type RunResult } from '../exec/run.js'
+import { execInPod, type PodRef } from './exec.js'
+import { packageRoot } from '../system/paths.js'
+import { parseProcStat, type CpuTimes } from '../measure/cpu.js'
+import { listens } from '../measure/listening.js'
+import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../measure/workload.js'
 
 /** Where deploy/Dockerfile installs cnibench's built tools (dist/bin) in the engines image. */
 export const IMAGE_ROOT = '/opt/cnibench'
