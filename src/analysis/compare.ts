@@ -4,7 +4,7 @@
  * with a bootstrap 95% CI that resamples the samples of both runs. Pure.
  */
 import { rateMetricOf } from '../measure/metrics.js'
-import { cellKey, variantDefaults, type Variant } from '../measure/tests.js'
+import { axisValue, sameShapeExcept, type Variant } from '../measure/tests.js'
 import type { CellRecord, SampleRecord } from '../store/db.js'
 import { mergeHistograms, histogramQuantile, parseHistogram, type LatencyHistogram } from './histogram.js'
 import type { RunData } from './run-data.js'
@@ -42,7 +42,8 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
   const seed = Number((reference.summary.run.config as { seed?: number }).seed ?? 1)
   const comparisons: CellComparison[] = []
   for (const cell of other.cells) {
-    const refCell = reference.cells.find((c) => sameShape(c, cell)) ?? reference.cells.find((c) => sameShapeButNic(c, cell))
+    // The same cell, or, measured under another NIC profile, the same cell but for that (flagged in `differences`).
+    const refCell = reference.cells.find((c) => c.key === cell.key) ?? reference.cells.find((c) => sameShapeExcept(c, cell, ['nic']))
     if (!refCell) continue
     const refSamples = okSamples(reference, refCell)
     const samples = okSamples(other, cell)
@@ -74,19 +75,8 @@ export function compareRuns(reference: RunData, other: RunData): CellComparison[
   return comparisons
 }
 
-/** The same datapath, lab variant, test, size, flows and placement: cells whose keys are equal. */
-function sameShape(a: CellRecord, b: CellRecord): boolean {
-  return a.key === b.key
-}
-
-/** Two runs measured under different NIC profiles still compare cell for cell, flagged (see `differences`). */
-function sameShapeButNic(a: CellRecord, b: CellRecord): boolean {
-  const withoutNic = (c: CellRecord) => cellKey({ ...c, variant: { ...c.variant, nic: variantDefaults['nic'] as string } })
-  return withoutNic(a) === withoutNic(b)
-}
-
 export function differences(reference: CellRecord, other: CellRecord): string[] {
-  const nic = (c: CellRecord) => c.variant['nic'] ?? variantDefaults['nic']
+  const nic = (c: CellRecord) => axisValue(c.variant, 'nic')
   const found: string[] = []
   if (nic(reference) !== nic(other)) found.push(`NIC offloads ${nic(reference)} vs ${nic(other)}`)
   if (reference.engine !== other.engine) found.push(`engine ${reference.engine} vs ${other.engine}`)

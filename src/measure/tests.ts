@@ -28,18 +28,39 @@ export interface TestSpec {
 export const isStream = (kind: TestKind) => kind === 'TCP_STREAM' || kind === 'UDP_STREAM'
 
 /**
- * The axes that change the lab a datapath is measured on, beyond the datapath itself: the NIC offload profile of the
- * nodes' underlay devices (`nic`) and whether node-to-node traffic crosses a router (`underlay: routed`, the two-subnet
- * lab CrossSubnet needs). Only values that differ from the defaults are present, so a cell measured on the default lab
- * has an empty variant and the key it always had.
+ * The axes a cell varies along beyond its datapath and test, as data. Each value is a string; a cell stores only the
+ * axes that differ from their default, so a cell of the default lab has an empty variant and the key it always had.
+ *
+ * An axis is one of two kinds, and the kind alone decides which cell is a cell's baseline (baselineKeyOf):
+ *  - lab: it changes the lab a datapath is measured on — the NIC offload profile of the nodes' underlay devices
+ *    (`nic`), a router between the nodes (`underlay: routed`). The baseline datapath is measured on the same kind of
+ *    lab, so an overhead compares like with like.
+ *  - treatment: it loads the datapath itself (N policy rules, N Services). A treated cell's baseline is the same cell
+ *    untreated (the axis at its default, its zero), so the overhead is the treatment's cost.
  */
+export interface VariantAxis {
+  kind: 'lab' | 'treatment'
+  /** The value a cell has when the axis is not given: not stored, and not shown. */
+  default: string
+  /** What the axis varies, in words (for help and reports). */
+  describe: string
+}
+
 export type Variant = Readonly<Record<string, string>>
 
-export const variantDefaults: Variant = { nic: 'full', underlay: 'switched' }
+export const variantAxes: Readonly<Record<string, VariantAxis>> = {
+  nic: { kind: 'lab', default: 'full', describe: "NIC offload profile of the nodes' underlay devices" },
+  underlay: { kind: 'lab', default: 'switched', describe: 'whether node-to-node traffic crosses a router (routed) or one L2 segment (switched)' },
+}
+
+/** An axis's value in `variant` (its default when absent). */
+export function axisValue(variant: Variant, axis: string): string {
+  return variant[axis] ?? (variantAxes[axis]?.default as string)
+}
 
 /** `variant` without the axes at their default value, keys sorted: the canonical, stored form. */
-export function canonicalVariant(variant: Variant): Variant {
-  const entries = Object.entries(variant).filter(([k, v]) => variantDefaults[k] !== v)
+export function canonicalVariant(variant: Variant, axes: Readonly<Record<string, VariantAxis>> = variantAxes): Variant {
+  const entries = Object.entries(variant).filter(([k, v]) => axes[k]?.default !== v)
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)))
 }
 
@@ -82,10 +103,23 @@ export function testbedKey(c: Pick<CellSpec, 'datapath' | 'variant'>): string {
 }
 
 /**
- * The one rule for "which cell is this cell's baseline": the baseline datapath measured the same way on the same kind
- * of lab (same test, size, flows, placement and variant: a routed datapath's baseline crosses the same router, a
- * datapath under a NIC profile is compared with the baseline under that profile).
+ * The one rule for "which cell is this cell's baseline" (see VariantAxis for the two kinds of axis):
+ *  - a treated cell: the same cell with every treatment axis at its default (N = 0), on the same lab;
+ *  - otherwise: the baseline datapath measured the same way on the same kind of lab (same test, size, flows,
+ *    placement and lab axes: a routed datapath's baseline crosses the same router, a datapath under a NIC profile is
+ *    compared with the baseline under that profile).
  */
-export function baselineKeyOf(c: CellShape, baseline: string): string {
+export function baselineKeyOf(c: CellShape, baseline: string, axes: Readonly<Record<string, VariantAxis>> = variantAxes): string {
+  const treated = Object.keys(canonicalVariant(c.variant, axes)).filter((k) => axes[k]?.kind === 'treatment')
+  if (treated.length > 0) {
+    const untreated = Object.fromEntries(Object.entries(c.variant).filter(([k]) => !treated.includes(k)))
+    return cellKey({ ...c, variant: canonicalVariant(untreated, axes) })
+  }
   return cellKey({ ...c, datapath: baseline })
+}
+
+/** Whether two cells are the same but for the `except` axes (e.g. two runs' cells under different NIC profiles). */
+export function sameShapeExcept(a: CellShape, b: CellShape, except: readonly string[]): boolean {
+  const without = (c: CellShape) => cellKey({ ...c, variant: canonicalVariant(Object.fromEntries(Object.entries(c.variant).filter(([k]) => !except.includes(k)))) })
+  return without(a) === without(b)
 }

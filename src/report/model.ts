@@ -13,7 +13,7 @@ import type { CellSummary, RunSummary } from '../analysis/summary.js'
 import { caveatOf, datapathNames, getDatapath } from '../lab/datapaths/index.js'
 import type { StoredPath } from '../lab/path.js'
 import { precisionTarget, type RunConfig } from '../measure/config.js'
-import { variantDefaults, type Variant } from '../measure/tests.js'
+import { axisValue, type Variant } from '../measure/tests.js'
 import { version } from '../version.js'
 import { referenceStudies, type ReferenceStudy } from './reference.js'
 
@@ -167,7 +167,7 @@ function groupsOf(cells: CellSummary[]): CellGroup[] {
   const bySize = [...sizesPerTest.values()].some((sizes) => sizes.size > 1)
   const groups = new Map<string, CellGroup>()
   for (const c of cells) {
-    const nic = c.variant['nic'] ?? (variantDefaults['nic'] as string)
+    const nic = axisValue(c.variant, 'nic')
     const size = bySize ? c.size : undefined
     const id = `${size}/${c.parallel}/${c.placement}/${nic}`
     const group = groups.get(id) ?? { size, parallel: c.parallel, placement: c.placement, nic, cells: [] }

@@ -12,7 +12,7 @@ import { planLab, type LabRequest } from '../../src/lab/topology.js'
 import { mergeConfig, parseConfig, parseEngineChoices } from '../../src/measure/config.js'
 import { foreignLoad, parseStat, type ProcessSnapshot } from '../../src/measure/foreign.js'
 import { planRun } from '../../src/measure/plan.js'
-import { baselineKeyOf, cellKey, variantTag } from '../../src/measure/tests.js'
+import { axisValue, baselineKeyOf, canonicalVariant, cellKey, sameShapeExcept, variantAxes, variantTag } from '../../src/measure/tests.js'
 import { engines } from '../../src/engines/index.js'
 import { resemblingProfile } from '../../src/system/nics.js'
 import type { CellRecord } from '../../src/store/db.js'
@@ -126,5 +126,35 @@ describe('foreign load', () => {
     const load = foreignLoad(before, after, new Set([7]), 99)
     expect(load.cores).toBeCloseTo(0.7, 6)
     expect(load.top.map((t) => t.command)).toEqual(['cc1plus', 'new'])
+  })
+})
+
+describe('variant axes: one rule for a cell\'s baseline', () => {
+  const shape = { test: 'TCP_RR', size: 1024, parallel: 1, placement: 'inter-node' }
+  // A treatment axis as issue-style variants will register it (e.g. N policy rules): the rule takes any registry.
+  const axes = { ...variantAxes, policy: { kind: 'treatment' as const, default: 'none:0', describe: 'N policy rules' } }
+
+  it('a lab axis: the baseline datapath on the same kind of lab', () => {
+    const cell = { ...shape, datapath: 'flannel-vxlan', variant: { nic: 'none' } }
+    expect(baselineKeyOf(cell, 'host', axes)).toBe(cellKey({ ...cell, datapath: 'host' }))
+  })
+
+  it('a treatment axis: the same datapath untreated, on the same lab', () => {
+    const cell = { ...shape, datapath: 'calico-bgp', variant: { nic: 'none', policy: 'iptables-legacy:1000' } }
+    expect(baselineKeyOf(cell, 'host', axes)).toBe(cellKey({ ...cell, variant: { nic: 'none' } }))
+    // An untreated cell is stored without the axis (its default is never stored), and is measured against the
+    // baseline datapath as before.
+    expect(canonicalVariant({ nic: 'none', policy: 'none:0' }, axes)).toEqual({ nic: 'none' })
+    const untreated = { ...cell, variant: { nic: 'none' } }
+    expect(baselineKeyOf(untreated, 'host', axes)).toBe(cellKey({ ...shape, datapath: 'host', variant: { nic: 'none' } }))
+  })
+
+  it('same shape but for some axes; defaults are never stored', () => {
+    const a = { ...shape, datapath: 'canal', variant: { nic: 'none' } }
+    const b = { ...shape, datapath: 'canal', variant: {} }
+    expect(sameShapeExcept(a, b, ['nic'])).toBe(true)
+    expect(sameShapeExcept(a, { ...b, test: 'TCP_CRR' }, ['nic'])).toBe(false)
+    expect(canonicalVariant({ nic: 'full', underlay: 'routed' })).toEqual({ underlay: 'routed' })
+    expect(axisValue({}, 'nic')).toBe('full')
   })
 })

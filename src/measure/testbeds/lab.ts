@@ -17,7 +17,7 @@ import type { RunConfig } from '../config.js'
 import { foreignLoad, netnsInodes, snapshotProcesses, type ProcessSnapshot } from '../foreign.js'
 import { PROBE_PATH } from '../probe.js'
 import type { BuiltTestbed, Testbed, TestbedProvider } from '../testbed.js'
-import { testbedKey, variantDefaults, type Placement } from '../tests.js'
+import { axisValue, testbedKey, type Placement } from '../tests.js'
 import { NetnsWorkload } from '../workloads/netns.js'
 
 export class LabTestbeds implements TestbedProvider {
@@ -134,7 +134,7 @@ function labRequest(runId: string, index: number, cell: CellRecord, config: RunC
     podCidr: '10.244.0.0/16',
     underlayMtu: config.mtu,
     options: config.datapathOptions?.[cell.datapath] ?? {},
-    underlay: (cell.variant['underlay'] ?? variantDefaults['underlay']) as Underlay,
-    nicOffloads: cell.variant['nic'] ?? variantDefaults['nic'],
+    underlay: axisValue(cell.variant, 'underlay') as Underlay,
+    nicOffloads: axisValue(cell.variant, 'nic'),
   }
 }
