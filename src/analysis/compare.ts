@@ -4,7 +4,7 @@
  * with a bootstrap 95% CI that resamples the samples of both runs. Pure.
  */
 import { rateMetricOf } from '../measure/metrics.js'
-import { axisValue, sameShapeExcept, type Variant } from '../measure/tests.js'
+import { axisValue, sameShapeExcept, type CellShape } from '../measure/tests.js'
 import type { CellRecord, SampleRecord } from '../store/db.js'
 import { mergeHistograms, histogramQuantile, parseHistogram, type LatencyHistogram } from './histogram.js'
 import type { RunData } from './run-data.js'
@@ -16,14 +16,8 @@ export interface Change {
   ci95: Interval | undefined
 }
 
-export interface CellComparison {
-  datapath: string
-  /** The lab variant of the other run's cell (NIC profile, routed underlay); {} for the default lab. */
-  variant: Variant
-  test: string
-  size: number
-  parallel: number
-  placement: string
+/** The other run's cell (its variant: NIC profile, routed underlay; {} for the default lab) against the reference's. */
+export interface CellComparison extends CellShape {
   reference: string
   other: string
   rateMetric: string | undefined
