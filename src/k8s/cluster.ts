@@ -42,7 +42,7 @@ export async function connect(opts: { kubeconfig?: string; context?: string }): 
 }
 
 /** An API failure as one line: who refused what (RBAC names the verb and resource), or why the server is unreachable. */
-export function apiError(action: string, error: unknown): CnibenchError {
+function apiError(action: string, error: unknown): CnibenchError {
   const code = (error as { code?: number }).code
   const body = (error as { body?: unknown }).body
   const message = (typeof body === 'string' ? safeJson(body)?.message : (body as { message?: string } | undefined)?.message) ?? messageOf(error)
@@ -248,7 +248,7 @@ export class ClusterTestbeds implements TestbedProvider {
 }
 
 /** Delete a namespace and wait until the API no longer has it (finalizers run first: its pods terminate). */
-export async function deleteNamespaceAndWait(core: CoreV1Api, name: string): Promise<void> {
+async function deleteNamespaceAndWait(core: CoreV1Api, name: string): Promise<void> {
   await core.deleteNamespace({ name }).catch((e: unknown) => {
     // 404: already gone; 409: already terminating (the API server refuses a second delete while finalizers run).
     const code = (e as { code?: number }).code

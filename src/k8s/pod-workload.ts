@@ -15,7 +15,7 @@ import { listens } from '../measure/listening.js'
 import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../measure/workload.js'
 
 /** Where deploy/Dockerfile installs cnibench's built tools (dist/bin) in the engines image. */
-export const IMAGE_ROOT = '/opt/cnibench'
+const IMAGE_ROOT = '/opt/cnibench'
 
 export class PodWorkload implements Workload {
   readonly key: string
@@ -55,10 +55,9 @@ export class PodWorkload implements Workload {
     // racing the next step of the sample.
   }
 
-  /** Local tool paths become the image's; a pinned command runs under taskset (util-linux is in the image). */
-  commandLine(argv: readonly string[], cpu: CpuChoice): string[] {
-    const inImage = argv.map((a) => (a.startsWith(`${packageRoot}/`) ? `${IMAGE_ROOT}/${a.slice(packageRoot.length + 1)}` : a))
-    return typeof cpu === 'number' ? ['taskset', '-c', String(cpu), ...inImage] : inImage
+  /** Local tool paths become the image's. Cluster pods are never pinned (k8s/run.ts): `cpu` is not applied. */
+  commandLine(argv: readonly string[], _cpu: CpuChoice): string[] {
+    return argv.map((a) => (a.startsWith(`${packageRoot}/`) ? `${IMAGE_ROOT}/${a.slice(packageRoot.length + 1)}` : a))
   }
 
   async start(argv: readonly string[], opts: { cpu: CpuChoice; label: string; signal?: AbortSignal }): Promise<WorkloadProcess> {

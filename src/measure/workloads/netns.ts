@@ -84,7 +84,7 @@ export class NetnsWorkload implements Workload {
  * `argv` on one CPU, on every CPU, or as inherited. "Every CPU" is explicit because cnibench keeps itself off the
  * measurement CPU during a run (runner.keepOffMeasurementCpu) and its children would otherwise inherit that.
  */
-export function onCpu(cpu: CpuChoice, argv: readonly string[]): string[] {
+function onCpu(cpu: CpuChoice, argv: readonly string[]): string[] {
   if (cpu === 'inherit') return [...argv]
   return ['taskset', '-c', cpu === 'all' ? `0-${availableParallelism() - 1}` : String(cpu), ...argv]
 }

@@ -26,7 +26,7 @@ export function comparisonText(model: ReportModel): string {
   return others.map((o) => changesText(model.changes.filter((c) => c.other === o.summary.run.id), o, reference)).join('\n')
 }
 
-export function runText(report: RunReport): string {
+function runText(report: RunReport): string {
   const { run } = report.summary
   const lines = [`run ${run.id} (${run.status}) ${shortTime(run.createdAt)} — ${machineOf(run.environment)}, kernel ${String(run.environment['kernel'])}`, '', renderTable(report)]
   const outcome = outcomeLine(report)
