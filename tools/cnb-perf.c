@@ -10,6 +10,13 @@
  *   cnb-perf server --port P [--bind IP]
  *   cnb-perf client --server IP --port P --test TEST --size N [--response N] --duration S [--warmup S]
  *                   [--server-cpu N] [--rate BITS_PER_S]
+ *   cnb-perf server --port P [--bind IP] --direct 1 --test TCP_RR|TCP_CRR --size N [--response N]
+ *   cnb-perf client ... --direct 1
+ *
+ * Direct mode is for a server behind a load balancer (a Kubernetes Service): no control connection and no session,
+ * so every data connection stands alone and may reach another backend. The server is started per sample with the
+ * test and sizes on its command line, and serves every connection on its one port from a few pre-forked workers;
+ * the client reports its own side only ("server": null). The transaction loops are the same as in session mode.
  *   cnb-perf --version
  *
  * The server is long-lived: it listens on a control port and forks one child per sample (a "session"), so a client
@@ -41,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,6 +87,7 @@ static void usage(void)
 	fputs("usage: cnb-perf server --port P [--bind IP]\n"
 	      "       cnb-perf client --server IP --port P --test TCP_STREAM|UDP_STREAM|TCP_RR|UDP_RR|TCP_CRR --size N\n"
 	      "                       [--response N] --duration S [--warmup S] [--server-cpu N] [--rate BITS_PER_S]\n"
+	      "       cnb-perf server|client ... --direct 1 --test TCP_RR|TCP_CRR --size N [--response N]   (no control channel)\n"
 	      "       cnb-perf --version\n",
 	      stderr);
 	exit(2);
@@ -371,7 +380,7 @@ static void run_session(int control)
 	_exit(0);
 }
 
-static int server(const char *bind_ip, int port)
+static int listen_on(const char *bind_ip, int port, int backlog)
 {
 	struct sockaddr_in sa = address(bind_ip, port);
 	int one = 1, listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -380,8 +389,57 @@ static int server(const char *bind_ip, int port)
 	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(listener, (struct sockaddr *)&sa, sizeof sa) != 0)
 		fail("bind");
-	if (listen(listener, 64) != 0)
+	if (listen(listener, backlog) != 0)
 		fail("listen");
+	return listener;
+}
+
+#define DIRECT_WORKERS 4 /* concurrent connections a direct server serves: flows of one sample */
+
+/* One direct-mode worker: take connections from the shared listener and serve each to its end. */
+static void direct_worker(int listener, int test, int size, int response)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* stopping the server (its first process) stops every worker */
+	if (getppid() == 1)
+		_exit(0);
+	memset(tx, 'r', (size_t)response);
+	for (;;) {
+		int fd = accept(listener, NULL, NULL);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			_exit(1);
+		}
+		nodelay(fd);
+		if (test == TCP_CRR) {
+			if (read_full(fd, rx, (size_t)size) == 0)
+				write_full(fd, tx, (size_t)response);
+		} else {
+			while (read_full(fd, rx, (size_t)size) == 0 && write_full(fd, tx, (size_t)response) == 0)
+				;
+		}
+		close(fd); /* the server closes first, as in netperf: TIME_WAIT stays here */
+	}
+}
+
+static int direct_server(const char *bind_ip, int port, int test, int size, int response)
+{
+	int listener = listen_on(bind_ip, port, 4096);
+	for (int i = 0; i < DIRECT_WORKERS; i++) {
+		pid_t child = fork();
+		if (child < 0)
+			fail("fork");
+		if (child == 0)
+			direct_worker(listener, test, size, response);
+	}
+	for (;;)
+		if (wait(NULL) < 0 && errno == ECHILD)
+			return 1; /* every worker died: nothing left to serve */
+}
+
+static int server(const char *bind_ip, int port)
+{
+	int listener = listen_on(bind_ip, port, 64);
 	signal(SIGCHLD, SIG_IGN); /* sessions are reaped by the kernel */
 	for (;;) {
 		int control = accept(listener, NULL, NULL);
@@ -616,6 +674,38 @@ static void print_result(const char *server_report)
 	printf("}\n");
 }
 
+/* Direct mode: the data connection(s) go straight to ip:port, whichever backend a load balancer picks for each. */
+static int direct_client(const char *ip, int port)
+{
+	struct sockaddr_in sa = address(ip, port);
+	memset(tx, 'q', sizeof tx);
+	int data = -1;
+	if (result.test == TCP_RR) {
+		data = socket(AF_INET, SOCK_STREAM, 0);
+		if (data < 0)
+			fail("socket");
+		nodelay(data);
+		if (connect_within(data, &sa, CONNECT_TIMEOUT_MS) != 0) {
+			fprintf(stderr, "cnb-perf: cannot reach the server at %s:%d: %s\n", ip, port, strerror(errno));
+			return 2;
+		}
+	}
+	uint64_t begin = now_ns();
+	struct window w = { .from = begin + (uint64_t)result.warmup_ms * 1000000ull, .control = -1 };
+	w.until = w.from + (uint64_t)result.duration_ms * 1000000ull;
+	if (result.test == TCP_RR)
+		client_tcp_rr(data, &w);
+	else
+		client_tcp_crr(&sa, &w);
+	if (!w.started)
+		start_window(&w);
+	result.seconds = (double)(now_ns() - w.from) / 1e9;
+	if (data >= 0)
+		close(data);
+	print_result("");
+	return result.transactions > 0 ? 0 : 1;
+}
+
 static int client(const char *ip, int port, int server_cpu)
 {
 	struct sockaddr_in sa = address(ip, port);
@@ -689,7 +779,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	const char *bind_ip = "0.0.0.0", *server_ip = NULL;
-	int port = 0, server_cpu = -1;
+	int port = 0, server_cpu = -1, direct = 0;
 	result.test = -1;
 	result.response = -1;
 	for (int i = 2; i < argc; i += 2) {
@@ -706,12 +796,21 @@ int main(int argc, char **argv)
 		else if (strcmp(key, "--warmup") == 0) result.warmup_ms = (int)(atof(value) * 1000);
 		else if (strcmp(key, "--server-cpu") == 0) server_cpu = atoi(value);
 		else if (strcmp(key, "--rate") == 0) result.rate_bps = atof(value);
+		else if (strcmp(key, "--direct") == 0) direct = atoi(value);
 		else usage();
 	}
 	if (port <= 0 || port > 65535)
 		usage();
+	if (direct && (result.test != TCP_RR && result.test != TCP_CRR)) {
+		fputs("cnb-perf: --direct serves TCP_RR and TCP_CRR only\n", stderr);
+		return 2;
+	}
+	if (direct && result.response < 0)
+		result.response = result.size;
+	if (direct && (result.size <= 0 || result.size > MAX_MESSAGE || result.response <= 0 || result.response > MAX_MESSAGE))
+		usage();
 	if (strcmp(argv[1], "server") == 0)
-		return server(bind_ip, port);
+		return direct ? direct_server(bind_ip, port, result.test, result.size, result.response) : server(bind_ip, port);
 	if (strcmp(argv[1], "client") != 0 || !server_ip || result.test < 0 || result.size <= 0 || result.size > MAX_MESSAGE ||
 	    result.duration_ms <= 0 || result.warmup_ms < 0)
 		usage();
@@ -723,5 +822,5 @@ int main(int argc, char **argv)
 		fputs("cnb-perf: UDP_STREAM needs at least 8 bytes per datagram (the sequence number)\n", stderr);
 		return 2;
 	}
-	return client(server_ip, port, server_cpu);
+	return direct ? direct_client(server_ip, port) : client(server_ip, port, server_cpu);
 }

@@ -48,6 +48,12 @@ export interface Engine {
    * sample's clients (all flows) connect to its one port. Otherwise a server is started and stopped per sample.
    */
   longLived?: boolean
+  /**
+   * True when the server needs no control channel and serves every connection on one fixed port, each standing alone
+   * (cnb-perf-direct): what a server behind a load balancer must do. The runner then starts one server per backend
+   * (both endpoints of a Service) on the Service's port, per sample, and aims the clients at the Service's address.
+   */
+  stateless?: boolean
   /** What the engine says about warm-up, shown in docs and stored per cell. */
   warmup: string
   server(spec: TestSpec, at: Endpoint): string[] | undefined

@@ -9,13 +9,14 @@ import { CnibenchError } from '../errors.js'
 import type { TestKind } from '../measure/tests.js'
 import type { HostReport } from '../system/doctor.js'
 import { cnbPerf } from './cnb-perf.js'
+import { cnbPerfDirect } from './cnb-perf-direct.js'
 import type { EngineName } from './names.js'
 import type { Engine } from './engine.js'
 import { iperf3 } from './iperf3.js'
 import { netperf } from './netperf.js'
 import { sockperf } from './sockperf.js'
 
-export const engines = { 'cnb-perf': cnbPerf, iperf3, sockperf, netperf } as const satisfies Record<EngineName, Engine>
+export const engines = { 'cnb-perf': cnbPerf, 'cnb-perf-direct': cnbPerfDirect, iperf3, sockperf, netperf } as const satisfies Record<EngineName, Engine>
 
 export interface EngineAvailability {
   available: boolean

@@ -133,12 +133,13 @@ function estimateSeconds(taken: number[] | undefined, config: RunConfig): number
 
 /** One sample, retried once: a server that lost a race for its port should not cost the cell a sample. */
 async function takeSample(cell: CellRecord, testbed: Testbed, iteration: number, config: RunConfig, port: number, servers: ServerPool, signal: AbortSignal | undefined): Promise<SampleInput> {
-  const { client, server } = testbed.endpoints(cell.placement as Placement)
+  const { client, server, backends } = testbed.endpoints(cell.placement as Placement)
   const ctx = {
     engine: getEngine(cell.engine),
     spec: testSpec(cell, config),
     client,
     server,
+    ...(backends ? { backends } : {}),
     port,
     cpu: pinCpu(cell, config) ?? ('all' as const),
     iteration,

@@ -12,7 +12,7 @@ import type { SampleConditions, SampleInput } from '../store/db.js'
 import { cpuBetween, loadAverage1m } from './cpu.js'
 import { otherActivities } from './lock.js'
 import { parseProbe, PROBE_PATH, type ProbeReading } from './probe.js'
-import { startServers, type ServerPool } from './servers.js'
+import { SERVICE_PORT, startServers, type ServerPool } from './servers.js'
 import { rateMetrics } from './metrics.js'
 import type { ForeignLoadMeter } from './testbed.js'
 import { isStream, type TestSpec } from './tests.js'
@@ -22,7 +22,10 @@ export interface SampleContext {
   engine: Engine
   spec: TestSpec
   client: Workload
+  /** The server the client aims at: its `ip` is a Service's ClusterIP when the server stands behind one. */
   server: Workload
+  /** Where a stateless engine's servers run: a Service's endpoints (default: the server workload alone). */
+  backends?: readonly Workload[]
   /** First port of this sample; flows use consecutive ports. */
   port: number
   /** The CPU client, per-sample servers and the probe run on: one CPU (pinned) or every CPU. */
@@ -43,10 +46,11 @@ export async function measureSample(ctx: SampleContext): Promise<SampleInput> {
   const flows = engine.nativeParallel ? 1 : spec.parallel
   const startedAt = new Date().toISOString()
   const request = { engine, spec, server: ctx.server, cpu: ctx.cpu, ...(ctx.signal ? { signal: ctx.signal } : {}) }
-  // A long-lived server takes every flow on its one port; otherwise each flow gets its own server and port.
-  const longLivedPort = engine.longLived ? await ctx.servers.ensure(request) : undefined
-  const ports = Array.from({ length: flows }, (_, i) => longLivedPort ?? ctx.port + i)
-  const servers = longLivedPort === undefined ? await startServers(request, ports) : []
+  // A long-lived server takes every flow on its one port; a stateless one (one per backend) every flow on the
+  // Service's port; otherwise each flow gets its own server and port.
+  const sharedPort = engine.longLived ? await ctx.servers.ensure(request) : engine.stateless ? SERVICE_PORT : undefined
+  const ports = Array.from({ length: flows }, (_, i) => sharedPort ?? ctx.port + i)
+  const servers = engine.longLived ? [] : await startServers(request, [...new Set(ports)], ctx.backends)
   try {
     const probeBefore = await runProbe(ctx)
     const load = await loadAverage1m()

@@ -10,6 +10,11 @@ import type { CpuChoice, Workload, WorkloadProcess } from './workload.js'
 
 /** Port of a long-lived server, below the range per-sample servers rotate through. */
 export const LONG_LIVED_PORT = 19_999
+/**
+ * Port of a stateless engine's servers (one per backend) and of the Service in front of them: fixed, as a Service's
+ * port is, and below the ports other servers use, so policy rules and Services never catch another sample's traffic.
+ */
+export const SERVICE_PORT = 18_080
 
 export interface ServerRequest {
   engine: Engine
@@ -53,17 +58,21 @@ async function isRunning(process: WorkloadProcess): Promise<boolean> {
   return Promise.race([process.exited.then(() => false), sleep(0).then(() => true)])
 }
 
-/** Per-sample servers, one per port; stopped by the caller after the sample. */
-export async function startServers(request: ServerRequest, ports: number[]): Promise<WorkloadProcess[]> {
+/**
+ * Per-sample servers, one per port in each of `backends` (the server workload alone, or a Service's endpoints);
+ * stopped by the caller after the sample.
+ */
+export async function startServers(request: ServerRequest, ports: number[], backends: readonly Workload[] = [request.server]): Promise<WorkloadProcess[]> {
   const servers: WorkloadProcess[] = []
   try {
-    for (const port of ports) {
-      const argv = request.engine.server(request.spec, { serverIp: request.server.bindIp, port })
-      if (!argv) continue
-      const server = await request.server.start(argv, { cpu: request.cpu, label: `${request.engine.name}-server-${port}`, ...(request.signal ? { signal: request.signal } : {}) })
-      servers.push(server)
-      await request.server.waitListening(server, port, request.engine.listensOn(request.spec.kind))
-    }
+    for (const backend of backends)
+      for (const port of ports) {
+        const argv = request.engine.server(request.spec, { serverIp: backend.bindIp, port })
+        if (!argv) continue
+        const server = await backend.start(argv, { cpu: request.cpu, label: `${request.engine.name}-server-${backend.name}-${port}`, ...(request.signal ? { signal: request.signal } : {}) })
+        servers.push(server)
+        await backend.waitListening(server, port, request.engine.listensOn(request.spec.kind))
+      }
     return servers
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()))

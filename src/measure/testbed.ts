@@ -11,7 +11,8 @@ import type { Workload } from './workload.js'
 
 export interface Testbed {
   readonly key: string
-  endpoints(placement: Placement): { client: Workload; server: Workload }
+  /** Client and server of a placement; `backends`: a Service's endpoints, where the server stands behind one. */
+  endpoints(placement: Placement): { client: Workload; server: Workload; backends?: readonly Workload[] }
   /**
    * CPU used by programs that are not part of this testbed, between two snapshots (foreign load); absent where it
    * cannot be read (a cluster node's other pods), and then not recorded rather than recorded as zero.
