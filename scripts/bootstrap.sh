@@ -27,6 +27,7 @@ APT_PACKAGES=(
   bird2                                          # Calico BGP control plane
   clang llvm libbpf-dev libc6-dev bpftool        # eBPF datapaths and the cnb-crr engine (built with clang)
   openvswitch-switch                             # OVS datapaths
+  iptables nftables ipset                        # policy and Service variants (rules live in lab namespaces only)
   ca-certificates                                # npm over TLS
 )
 # Only the test suite needs these: Debian's Chromium, driven by playwright-core, opens the HTML report and dashboard.

@@ -32,7 +32,8 @@ enum cnb_counter {
 	CNB_REDIRECT_NEIGH, /* sent out of the node (bpf_redirect_neigh) */
 	CNB_ENCAP,          /* encapsulated (IP-in-IP header added, or VXLAN tunnel key set) */
 	CNB_DECAP,          /* decapsulated */
-	CNB_DROP,           /* dropped: encapsulation failed */
+	CNB_DROP,           /* dropped: encapsulation failed, or denied by policy */
+	CNB_NAT,            /* a Service address translated (to a backend, or back) */
 	CNB_COUNTERS,
 };
 
@@ -61,5 +62,20 @@ static __always_inline struct iphdr *ipv4_of(struct __sk_buff *skb)
 		return 0;
 	return ip;
 }
+
+/* A Service frontend, or a policy entry: address and port as on the wire (network byte order). */
+struct addr_port {
+	__u32 addr;
+	__u16 port;
+	__u16 pad;
+};
+
+#define LB_MAX_BACKENDS 4
+
+/* Value of the `services` map of lb.c and sock_lb.c; must match encodeService in src/lab/services/bpf-maps.ts. */
+struct service {
+	__u32 count; /* backends in use, 1..LB_MAX_BACKENDS */
+	struct addr_port backends[LB_MAX_BACKENDS];
+};
 
 #endif

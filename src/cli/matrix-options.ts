@@ -28,6 +28,11 @@ export interface MatrixOptions {
   seed?: number
   label?: string
   config?: string
+  policyRules?: string[]
+  policyImpl?: string[]
+  policyEstablishedFirst?: boolean
+  services?: string[]
+  proxy?: string[]
 }
 
 export function addMatrixOptions(command: Command): Command {
@@ -62,9 +67,9 @@ function expandTests(tests: string[]): TestKind[] {
 function flagsToConfig(opts: MatrixOptions): Partial<RunConfig> {
   const numbers = (list: string[] | undefined, flag: string) => {
     if (!list) return undefined
-    const values = list.map((v) => (/^\d+$/.test(v) ? Number(v) : Number.NaN))
-    checkFlag(flag === '--sizes' ? 'sizes' : 'parallel', values, flag)
-    return values
+    const values = list.map((v) => (/^\d+$/.test(v.replace(/_/g, '')) ? Number(v.replace(/_/g, '')) : v))
+    checkFlag(flag.slice(2) as never, values, flag)
+    return values as number[]
   }
   const config: Partial<RunConfig> = {
     ...(opts.datapaths ? { datapaths: opts.datapaths } : {}),
@@ -85,6 +90,11 @@ function flagsToConfig(opts: MatrixOptions): Partial<RunConfig> {
     pin: opts.pin as RunConfig['pin'] | undefined,
     seed: opts.seed,
     label: opts.label,
+    policyRules: numbers(opts.policyRules, '--policy-rules'),
+    policyImpl: opts.policyImpl as RunConfig['policyImpl'],
+    policyEstablishedFirst: opts.policyEstablishedFirst,
+    services: numbers(opts.services, '--services'),
+    proxy: opts.proxy as RunConfig['proxy'],
   }
   const checks: [string, unknown, string][] = [
     ['tests', config.tests, '--tests'],
@@ -97,6 +107,8 @@ function flagsToConfig(opts: MatrixOptions): Partial<RunConfig> {
     ['mtu', config.mtu, '--mtu'],
     ['nic-offloads', config.nicOffloads, '--nic-offloads'],
     ['pin', config.pin, '--pin'],
+    ['policy-impl', config.policyImpl, '--policy-impl'],
+    ['proxy', config.proxy, '--proxy'],
   ]
   for (const [key, value, flag] of checks) if (value !== undefined) checkFlag(key as never, value, flag)
   return config

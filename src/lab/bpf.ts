@@ -28,7 +28,7 @@ export interface AttachedProgram {
 }
 
 /** Counter indices, as enum cnb_counter in bpf/lib/common.h. */
-export const Counter = { pass: 0, redirectPeer: 1, redirectNeigh: 2, encap: 3, decap: 4, drop: 5 } as const
+export const Counter = { pass: 0, redirectPeer: 1, redirectNeigh: 2, encap: 3, decap: 4, drop: 5, nat: 6 } as const
 
 /** Attach function `program` of bpf/<object>.c (section "tc") to `device` in `netns`, and find its maps. */
 export async function attachTc(netns: string, device: string, direction: 'ingress' | 'egress', object: string, program: string): Promise<AttachedProgram> {
@@ -88,13 +88,18 @@ export async function attachedPrograms(netns: string, device: string): Promise<A
   for (const direction of ['ingress', 'egress'] as const) {
     const filters = await runJson<TcFilter[] | null>(['tc', '-n', netns, '-json', 'filter', 'show', 'dev', device, direction]).catch(() => null)
     for (const prog of (filters ?? []).map((f) => f.options?.prog).filter((p) => p !== undefined)) {
-      const info = await runJson<{ id: number; name: string; map_ids?: number[] }>(['bpftool', '-j', 'prog', 'show', 'id', String(prog.id)])
-      const maps: Record<string, number> = {}
-      for (const id of info.map_ids ?? []) maps[(await runJson<{ name: string }>(['bpftool', '-j', 'map', 'show', 'id', String(id)])).name] = id
-      found.push({ netns, device, direction, progId: prog.id, name: info.name, maps })
+      found.push({ netns, device, direction, ...(await loadedProgram(['id', String(prog.id)])) })
     }
   }
   return found
+}
+
+/** A loaded program's id, name and maps by name, found by `bpftool prog show` ('id N' or 'pinned PATH'). */
+export async function loadedProgram(selector: ['id' | 'pinned', string]): Promise<Pick<AttachedProgram, 'progId' | 'name' | 'maps'>> {
+  const info = await runJson<{ id: number; name: string; map_ids?: number[] }>(['bpftool', '-j', 'prog', 'show', ...selector])
+  const maps: Record<string, number> = {}
+  for (const id of info.map_ids ?? []) maps[(await runJson<{ name: string }>(['bpftool', '-j', 'map', 'show', 'id', String(id)])).name] = id
+  return { progId: info.id, name: info.name, maps }
 }
 
 /** A map entry as bpftool formats it from BTF, or undefined when the key is absent. */

@@ -68,6 +68,12 @@ export interface Datapath extends DatapathShape {
   /** What the kernel and host must provide, for the given (resolved) options. */
   requires: readonly Requirement[] | ((options: DatapathOptions) => readonly Requirement[])
   addressing: Addressing
+  /**
+   * True when pod packets never cross the node's netfilter hooks (macvlan: the pod's own device on the wire; OVS and
+   * a bridge: switched, not routed; Cilium: redirected by eBPF). Policy rules then go in the pod's own namespace, and
+   * kube-proxy's rules cannot serve its pods (lab/treatments.ts).
+   */
+  bypassesNodeNetfilter?: boolean
   facts: DatapathFacts | ((options: DatapathOptions) => DatapathFacts)
   /** Append the wiring steps for `plan` (the underlay and the namespaces already exist). Pure. */
   wire(plan: LabPlan, script: Script): void

@@ -11,6 +11,7 @@ import { batch, listNetns, netnsPids } from '../exec/netns.js'
 import { readStartTime, stopAllRecorded, stopRecord } from '../exec/processes.js'
 import { assertCanRun, probeHost } from '../system/doctor.js'
 import { factsOf, resolveOptions, type Datapath } from './datapath.js'
+import { removeLabCgroup, removeOrphanCgroups, unmountLabBpffs } from './cgroup.js'
 import { createRuntime } from './runtime.js'
 import { executeScript, Script } from './script.js'
 import {
@@ -103,7 +104,8 @@ export async function requireLab(name: string): Promise<LabRecord> {
 /**
  * Remove everything of lab `name`: its processes (by pid file), any other process inside its namespaces (a server a
  * user started with `lab exec`; a namespace with a process in it would outlive `ip netns del`), its namespaces (which
- * takes their devices, routes, qdiscs and attached BPF programs with them) and its run directory.
+ * takes their devices, routes, qdiscs, netfilter tables and attached BPF programs with them), its cgroup if a Service
+ * variant made one (with the socket-LB program attached to it), and its run directory.
  */
 export async function destroyLab(name: string): Promise<{ namespaces: string[]; processes: number }> {
   const dir = labDir(name)
@@ -113,6 +115,8 @@ export async function destroyLab(name: string): Promise<{ namespaces: string[]; 
   const namespaces = (await listNetns()).filter((ns) => ns.startsWith(labNetnsPrefix(name)))
   const strays = await killProcessesIn(namespaces)
   if (namespaces.length > 0) await batch('ip', undefined, namespaces.map((ns) => `netns del ${ns}`), { allowFailure: true })
+  await removeLabCgroup(name)
+  await unmountLabBpffs(name)
   await rm(dir, { recursive: true, force: true })
   activeLabs.delete(name)
   return { namespaces, processes: stopped.length + strays }
@@ -137,6 +141,8 @@ export interface CleanReport {
   labs: string[]
   namespaces: string[]
   processes: number
+  /** Cgroups of labs that were already gone (cnibench-<lab>). */
+  cgroups: string[]
 }
 
 /**
@@ -144,7 +150,7 @@ export interface CleanReport {
  * process is gone, and any `cnb-` namespace that no kept lab owns. Labs left up on purpose by `lab up` stay.
  */
 export async function cleanLeftovers(): Promise<CleanReport> {
-  const report: CleanReport = { labs: [], namespaces: [], processes: 0 }
+  const report: CleanReport = { labs: [], namespaces: [], processes: 0, cgroups: [] }
   const kept = new Set<string>()
   for (const name of await listLabDirs()) {
     const record = await readLabRecord(name)
@@ -161,6 +167,7 @@ export async function cleanLeftovers(): Promise<CleanReport> {
   report.processes += await killProcessesIn(orphans)
   if (orphans.length > 0) await batch('ip', undefined, orphans.map((ns) => `netns del ${ns}`), { allowFailure: true })
   report.namespaces.push(...orphans)
+  report.cgroups = await removeOrphanCgroups(kept)
   return report
 }
 

@@ -255,3 +255,11 @@ function checkBlocks(underlay: Cidr, pods: Cidr, request: LabRequest): void {
 function hex2(n: number): string {
   return n.toString(16).padStart(2, '0')
 }
+
+/** Client: the first pod on node1. Server: the first pod on node2 (inter-node) or the second on node1 (intra-node). */
+export function measuredPods(plan: LabPlan, placement: 'inter-node' | 'intra-node'): [PodPlan, PodPlan] {
+  const client = plan.pods.find((p) => p.node === 'node1')
+  const server = placement === 'intra-node' ? plan.pods.filter((p) => p.node === 'node1')[1] : plan.pods.find((p) => p.node === 'node2')
+  if (!client || !server) throw new Error(`lab ${plan.name} lacks pods for ${placement}`)
+  return [client, server]
+}

@@ -9,8 +9,9 @@ import type { DisturbanceRule } from '../analysis/disturbances.js'
 import { engineNames } from '../engines/names.js'
 import { nicProfiles, parseNicProfile } from '../lab/offloads.js'
 import { placements, testKinds, type Placement, type TestKind } from './tests.js'
+import { MAX_POLICY_RULES, MAX_SERVICES, policyImpls, proxyImpls, type TreatmentConfig } from './treatments.js'
 
-export interface RunConfig {
+export interface RunConfig extends TreatmentConfig {
   /** Datapath names, or 'all': every datapath this host can run. */
   datapaths: string[] | 'all'
   tests: TestKind[]
@@ -76,6 +77,8 @@ type Check = (value: unknown) => string | undefined
 
 const positiveInt = (max: number): Check => (v) =>
   Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max ? undefined : `must be a whole number from 1 to ${max}`
+const count = (max: number): Check => (v) =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max ? undefined : `must be a whole number from 0 to ${max.toLocaleString('en-US')}`
 const seconds = (min: number, max: number): Check => (v) =>
   typeof v === 'number' && v >= min && v <= max ? undefined : `must be a number of seconds from ${min} to ${max}`
 const list = (item: Check): Check => (v) => {
@@ -111,6 +114,11 @@ const fields: Record<string, { field: Field; check: Check }> = {
   'datapath-options': { field: 'datapathOptions', check: optionsMap },
   'nic-offloads': { field: 'nicOffloads', check: list(nicProfile) },
   engines: { field: 'engines', check: engineChoices },
+  'policy-rules': { field: 'policyRules', check: list(count(MAX_POLICY_RULES)) },
+  'policy-impl': { field: 'policyImpl', check: list(oneOf(policyImpls)) },
+  'policy-established-first': { field: 'policyEstablishedFirst', check: (v) => (typeof v === 'boolean' ? undefined : 'must be true or false') },
+  services: { field: 'services', check: list(count(MAX_SERVICES)) },
+  proxy: { field: 'proxy', check: list(oneOf(proxyImpls)) },
 }
 
 function nicProfile(v: unknown): string | undefined {

@@ -9,12 +9,16 @@ import { CnibenchError } from '../errors.js'
 import type { Engine } from '../engines/engine.js'
 import { datapathNames, getDatapath } from '../lab/datapaths/index.js'
 import type { RunConfig } from './config.js'
-import { canonicalVariant, cellKey, isStream, testbedKey, type CellSpec, type TestKind, type Variant } from './tests.js'
+import { canonicalVariant, cellKey, isStream, testbedKey, variantAxes, type CellSpec, type TestKind, type Variant } from './tests.js'
+import { checkTreatmentConfig, hasServices, treatmentVariants } from './treatments.js'
 
 export interface PlanInputs {
   /** Why a datapath cannot run here, or undefined when it can. */
   unavailableReason(datapath: string): string | undefined
-  engineFor(test: CellSpec['test']): Engine
+  /** The engine for `test`: `wanted` if given (checked to be available), else the user's choice or the best one. */
+  engineFor(test: CellSpec['test'], wanted?: string): Engine
+  /** Why `datapath` cannot take a treatment variant here (a missing tool, a datapath the proxy cannot serve). */
+  treatmentProblem?(datapath: string, variant: Variant): string | undefined
 }
 
 export interface RunPlan {
@@ -42,18 +46,57 @@ export function planRun(config: RunConfig, inputs: PlanInputs): RunPlan {
     datapaths.unshift(config.baseline)
     notes.push(`added the baseline ${config.baseline} so overheads can be computed`)
   }
+  checkTreatmentConfig(config)
+  const engineFor = hasServices(config) ? servicesEngine(config, inputs) : (test: TestKind) => inputs.engineFor(test).name
+  const treated = treatedTestbeds(testbeds(datapaths, config, notes), requested, config, inputs, notes)
   const cells: CellSpec[] = []
-  for (const { datapath, variant } of testbeds(datapaths, config, notes))
+  for (const { datapath, variant } of treated)
     for (const test of config.tests)
       for (const size of sizesFor(test, config))
         for (const parallel of config.parallel)
           for (const placement of config.placements) {
             if (placement === 'intra-node' && getDatapath(datapath).addressing === 'host') continue // one host stack: nothing to cross
-            const engine = inputs.engineFor(test).name
+            if (placement === 'intra-node' && isTreated(variant)) continue // treatments sit on the inter-node path (treatedTestbeds)
             const shape = { datapath, variant, test, size, parallel, placement }
-            cells.push({ key: cellKey(shape), ...shape, engine })
+            cells.push({ key: cellKey(shape), ...shape, engine: engineFor(test) })
           }
   return { datapaths, cells, skipped, notes }
+}
+
+/**
+ * Every testbed of a datapath the user asked for, once untreated and once per treatment variant (policy rules,
+ * Services); an added baseline stays untreated. Treated cells measure the inter-node path, where the real plugins
+ * put policy (the server's node) and Services (the client's node) for a pod on another node.
+ */
+function treatedTestbeds(labs: { datapath: string; variant: Variant }[], requested: string[], config: RunConfig, inputs: PlanInputs, notes: string[]): { datapath: string; variant: Variant }[] {
+  const treatments = treatmentVariants(config).filter(isTreated)
+  if (treatments.length === 0) return labs
+  if (config.placements.includes('intra-node')) notes.push('policy and Service variants are measured inter-node only (rules sit on the server\'s node, Services on the client\'s)')
+  const result = [...labs]
+  for (const lab of labs.filter((l) => requested.includes(l.datapath)))
+    for (const treatment of treatments) {
+      const variant = canonicalVariant({ ...lab.variant, ...treatment })
+      const problem = inputs.treatmentProblem?.(lab.datapath, variant)
+      if (problem) throw new CnibenchError('E_UNSUPPORTED', `${testbedKey({ datapath: lab.datapath, variant })} cannot run here: ${problem}`, { hint: 'choose another implementation, or leave that datapath out of --datapaths' })
+      result.push({ datapath: lab.datapath, variant })
+    }
+  return result
+}
+
+const isTreated = (variant: Variant) => Object.keys(canonicalVariant(variant)).some((axis) => variantAxes[axis]?.kind === 'treatment')
+
+/**
+ * With Services in the matrix every cell, the untreated ones too, is measured by the stateless engine (a client
+ * aiming at an address any backend may answer), so the curves and their zero differ only by the Services.
+ */
+function servicesEngine(config: RunConfig, inputs: PlanInputs): (test: TestKind) => string {
+  const other = config.tests.find((t) => t !== 'TCP_RR' && t !== 'TCP_CRR')
+  if (other) throw new CnibenchError('E_USAGE', `Services variants measure TCP_RR and TCP_CRR, not ${other}`, { hint: 'run them with --tests TCP_RR,TCP_CRR (a stream through a Service is one connection like any other)' })
+  for (const test of config.tests) {
+    const wanted = config.engines?.[test]
+    if (wanted !== undefined && wanted !== 'cnb-perf-direct') throw new CnibenchError('E_USAGE', `engine ${wanted} cannot stand behind a Service: it needs a control channel to one server`, { hint: `drop ${test}=${wanted} from --engine (Services runs use cnb-perf-direct)` })
+  }
+  return (test) => inputs.engineFor(test, 'cnb-perf-direct').name
 }
 
 /**

@@ -9,6 +9,7 @@ import { chooseEngine, engineAvailability, getEngine } from '../engines/index.js
 import { CnibenchError } from '../errors.js'
 import { factsOf, resolveOptions } from '../lab/datapath.js'
 import { getDatapath } from '../lab/datapaths/index.js'
+import { treatmentProblem } from '../lab/treatments.js'
 import { currentOwner } from '../lab/state.js'
 import type { CellRecord, ResultStore, RunRecord } from '../store/db.js'
 import { statusOf } from '../store/status.js'
@@ -20,6 +21,7 @@ import { acquireMeasurementLock, registerActivity } from './lock.js'
 import { planRun } from './plan.js'
 import { measureRun, newRunId, pinCpu, type RunnerHooks } from './runner.js'
 import type { TestbedProvider } from './testbed.js'
+import { treatmentsOf } from './treatments.js'
 
 export interface SessionHooks extends RunnerHooks {
   /** Something a person watching should know (waiting for the machine, where results go, an interruption). */
@@ -95,7 +97,8 @@ export async function planNewRun(config: RunConfig): Promise<PlannedRun> {
       const a = availabilityOf(getDatapath(dp), host, config.datapathOptions?.[dp] ?? {})
       return a.available ? undefined : a.reason
     },
-    engineFor: (test) => chooseEngine(test, isAvailable, config.engines?.[test]),
+    engineFor: (test, wanted) => chooseEngine(test, isAvailable, wanted ?? config.engines?.[test]),
+    treatmentProblem: (dp, variant) => treatmentProblem(getDatapath(dp), treatmentsOf(variant), host),
   })
   const cells = plan.cells.map((cell) => {
     const datapath = getDatapath(cell.datapath)

@@ -51,6 +51,8 @@ export type Variant = Readonly<Record<string, string>>
 export const variantAxes: Readonly<Record<string, VariantAxis>> = {
   nic: { kind: 'lab', default: 'full', describe: "NIC offload profile of the nodes' underlay devices" },
   underlay: { kind: 'lab', default: 'switched', describe: 'whether node-to-node traffic crosses a router (routed) or one L2 segment (switched)' },
+  policy: { kind: 'treatment', default: 'none', describe: 'network policy rules that never match the measured flow, as IMPL:N[:established-first] (measure/treatments.ts)' },
+  services: { kind: 'treatment', default: 'none', describe: 'ClusterIP Services in front of the server, as PROXY:N; the last one is measured (measure/treatments.ts)' },
 }
 
 /** An axis's value in `variant` (its default when absent). */

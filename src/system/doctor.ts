@@ -68,7 +68,7 @@ function notRootFeatures(): FeatureProbe[] {
 
 /** Can `datapath` run here with `given` options (defaults and 'auto' resolved for this host)? */
 export function availabilityOf(datapath: Datapath, host: HostReport, given: Record<string, string> = {}): Availability {
-  const unmet = unmetRequirements(requirementsOf(datapath, resolveOptions(datapath, given, host)), host)
+  const unmet = requirementProblems(requirementsOf(datapath, resolveOptions(datapath, given, host)), host)
   return {
     available: unmet.length === 0,
     reason: unmet.map((u) => u.reason).join('; '),
@@ -76,7 +76,8 @@ export function availabilityOf(datapath: Datapath, host: HostReport, given: Reco
   }
 }
 
-function unmetRequirements(requires: readonly Requirement[], host: HostReport): { reason: string; fix: string }[] {
+/** What keeps `requires` from being met here, each with its fix (empty when every requirement is met). */
+export function requirementProblems(requires: readonly Requirement[], host: HostReport): { reason: string; fix: string }[] {
   const unmet: { reason: string; fix: string }[] = []
   if (!host.root) unmet.push({ reason: 'building a lab needs root (network namespaces)', fix: 'run as root (sudo)' })
   for (const req of requires) {

@@ -24,6 +24,12 @@ export const packageOf: Readonly<Record<string, string>> = {
   ping: 'iputils-ping',
   sysctl: 'procps',
   ethtool: 'ethtool',
+  'iptables-legacy': 'iptables',
+  'iptables-nft': 'iptables',
+  'iptables-legacy-restore': 'iptables',
+  'iptables-nft-restore': 'iptables',
+  nft: 'nftables',
+  ipset: 'ipset',
 }
 
 /** The one-line fix for a missing program. netperf is not in Debian main, so it gets its own advice. */

@@ -5,7 +5,7 @@
 import { run } from '../exec/run.js'
 import { installHint } from './packages.js'
 
-export const tools = ['ip', 'tc', 'iperf3', 'sockperf', 'netperf', 'bird', 'clang', 'bpftool', 'ovs-vswitchd', 'tcpdump', 'ping'] as const
+export const tools = ['ip', 'tc', 'iperf3', 'sockperf', 'netperf', 'bird', 'clang', 'bpftool', 'ovs-vswitchd', 'tcpdump', 'ping', 'iptables-legacy', 'iptables-nft', 'nft', 'ipset'] as const
 export type Tool = (typeof tools)[number]
 
 export interface ToolProbe {
@@ -29,6 +29,10 @@ const versionQuery: Record<Tool, { argv: string[]; pattern: RegExp }> = {
   'ovs-vswitchd': { argv: ['ovs-vswitchd', '--version'], pattern: /\) ([\d.]+)/ },
   tcpdump: { argv: ['tcpdump', '--version'], pattern: /tcpdump version ([\d.]+)/ },
   ping: { argv: ['ping', '-V'], pattern: /(iputils[-\w.]+|s\d+)/ },
+  'iptables-legacy': { argv: ['iptables-legacy', '--version'], pattern: /v([\d.]+)/ },
+  'iptables-nft': { argv: ['iptables-nft', '--version'], pattern: /v([\d.]+)/ },
+  nft: { argv: ['nft', '--version'], pattern: /v([\d.]+)/ },
+  ipset: { argv: ['ipset', '--version'], pattern: /v([\d.]+)/ },
 }
 
 export async function probeTool(tool: Tool): Promise<ToolProbe> {

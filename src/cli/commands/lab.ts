@@ -188,9 +188,9 @@ function registerClean(lab: Command): void {
       requireRoot('cnibench lab clean')
       const report = { ...(await cleanLeftovers()), files: await removeStaleMeasurementFiles() }
       if (opts.json) return printJson(report)
-      if (report.labs.length + report.namespaces.length + report.files === 0) return print('nothing to clean')
+      if (report.labs.length + report.namespaces.length + report.cgroups.length + report.files === 0) return print('nothing to clean')
       print(`removed ${report.labs.length} lab(s) [${report.labs.join(', ')}], ${report.namespaces.length} namespace(s), ` +
-        `${report.processes} process(es), ${report.files} stale lock/activity file(s)`)
+        `${report.processes} process(es), ${report.cgroups.length} cgroup(s), ${report.files} stale lock/activity file(s)`)
     })
 }
 

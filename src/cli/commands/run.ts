@@ -6,6 +6,7 @@
 import type { Command } from 'commander'
 import { nicProfiles, splitNicProfiles } from '../../lab/offloads.js'
 import { checkResumable, planNewRun, runSession } from '../../measure/session.js'
+import { policyImpls, proxyImpls } from '../../measure/treatments.js'
 import { requireRoot } from '../../system/doctor.js'
 import { interruptSignal } from '../interrupt.js'
 import { addMatrixOptions, matrixConfig, type MatrixOptions } from '../matrix-options.js'
@@ -31,6 +32,11 @@ export function registerRun(program: Command): void {
     .option('--baseline <datapath>', 'datapath every overhead is measured against (default host)')
     .option('--mtu <bytes>', 'underlay MTU of the labs (default 1500)', intOption)
     .option('--nic-offloads <list>', `NIC offload profiles of the nodes' eth0, each measured: ${Object.keys(nicProfiles).join(', ')}, custom:feature=on|off,... (default full)`, splitNicProfiles)
+    .option('--policy-rules <list>', 'network policy at scale: rule counts per treated lab, e.g. 0,100,1000,10000 (rules never match the measured flow)', listOption)
+    .option('--policy-impl <list>', `policy implementations to load them with: ${policyImpls.join(', ')}`, listOption)
+    .option('--policy-established-first', 'accept ESTABLISHED connections before the rules, as Calico does')
+    .option('--services <list>', 'Services at scale: ClusterIP Services per treated lab, e.g. 1,100,1000,10000 (the last one is measured; TCP_RR and TCP_CRR)', listOption)
+    .option('--proxy <list>', `Service proxies to lay them out with: ${proxyImpls.join(', ')}`, listOption)
   addMatrixOptions(command)
     .option('--no-wait', 'if another measurement is running on this machine, refuse instead of waiting for it')
     .option('--allow-concurrent', 'measure even while another measurement runs (every sample is marked as contended)')

@@ -16,6 +16,7 @@ export const ciliumNative: Datapath = {
   packetPath: 'pod1 eth0 → lxcXXXX (eBPF: redirect_neigh) → node1 eth0 → underlay → node2 eth0 (eBPF: redirect_peer) → pod2 eth0',
   requires: ciliumRequirements('native'),
   addressing: 'node-cidr',
+  bypassesNodeNetfilter: true,
   podMtu: (underlayMtu) => underlayMtu,
   facts: { encapsulation: 'none', implementation: 'eBPF tc (bpf_redirect_peer, bpf_redirect_neigh), direct routing', podAttachment: 'veth with eBPF' },
   wire: (plan, script) => ciliumWire(plan, script, 'native'),

@@ -18,6 +18,7 @@ export const ciliumVxlan: Datapath = {
     'cilium_vxlan (decap; eBPF: redirect_peer) → pod2 eth0',
   requires: ciliumRequirements('vxlan'),
   addressing: 'node-cidr',
+  bypassesNodeNetfilter: true,
   podMtu: (underlayMtu) => underlayMtu - VXLAN_OVERHEAD,
   facts: { encapsulation: 'vxlan', implementation: `eBPF tc + kernel vxlan in collect_md mode, UDP ${CILIUM_VXLAN_PORT}`, podAttachment: 'veth with eBPF' },
   wire: (plan, script) => ciliumWire(plan, script, 'vxlan'),

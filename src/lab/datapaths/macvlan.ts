@@ -14,6 +14,7 @@ export const macvlan: Datapath = {
   packetPath: 'pod1 eth0 (macvlan) → node1 eth0 → underlay → node2 eth0 → pod2 eth0 (macvlan)',
   requires: [needsFeature('macvlan')],
   addressing: 'underlay',
+  bypassesNodeNetfilter: true,
   podMtu: (underlayMtu) => underlayMtu,
   facts: { encapsulation: 'none', implementation: 'kernel macvlan, bridge mode', podAttachment: 'macvlan on eth0' },
   wire(plan, script) {

@@ -19,6 +19,7 @@ export const ovsBridge: Datapath = {
   resolve: resolveOvsDatapath,
   requires: (options) => [...ovsRequirements(options), { kind: 'feature', feature: 'bridge' }],
   addressing: 'flat',
+  bypassesNodeNetfilter: true,
   podMtu: (underlayMtu) => underlayMtu,
   facts: (options) => ({ encapsulation: 'none', implementation: `${ovsImplementation(options)} + Linux bridge`, podAttachment: 'veth on a Linux bridge, bridge on OVS', ...ovsCaveat(options) }),
   wire(plan, script) {

@@ -19,6 +19,7 @@ export const ovs: Datapath = {
   resolve: resolveOvsDatapath,
   requires: ovsRequirements,
   addressing: 'flat',
+  bypassesNodeNetfilter: true,
   podMtu: (underlayMtu) => underlayMtu,
   facts: (options) => ({ encapsulation: 'none', implementation: ovsImplementation(options), podAttachment: 'veth on an OVS bridge', ...ovsCaveat(options) }),
   wire(plan, script) {

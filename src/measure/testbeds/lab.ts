@@ -10,14 +10,16 @@ import { join } from 'node:path'
 import { getDatapath } from '../../lab/datapaths/index.js'
 import { createLab, destroyLab } from '../../lab/lifecycle.js'
 import { tracePath, type StoredPath } from '../../lab/path.js'
+import { applyTreatments, podsPerNodeFor, type TreatedLab } from '../../lab/treatments.js'
 import { labDir, ownerAlive, readLabRecord, type LabRecord } from '../../lab/state.js'
-import type { LabRequest, PodPlan, Underlay } from '../../lab/topology.js'
+import { measuredPods, type LabRequest, type PodPlan, type Underlay } from '../../lab/topology.js'
 import type { CellRecord } from '../../store/db.js'
 import type { RunConfig } from '../config.js'
 import { foreignLoad, netnsInodes, snapshotProcesses, type ProcessSnapshot } from '../foreign.js'
 import { PROBE_PATH } from '../probe.js'
 import type { BuiltTestbed, Testbed, TestbedProvider } from '../testbed.js'
 import { axisValue, testbedKey, type Placement } from '../tests.js'
+import { treatmentsOf } from '../treatments.js'
 import { NetnsWorkload } from '../workloads/netns.js'
 
 export class LabTestbeds implements TestbedProvider {
@@ -40,11 +42,19 @@ export class LabTestbeds implements TestbedProvider {
     const index = [...new Set(this.cells.map((c) => testbedKey(c)))].indexOf(key)
     const request = labRequest(this.runId, index, cell, this.config)
     await removeStaleLab(request.name)
-    const lab = await createLab(request, getDatapath(cell.datapath), { keep: false, ...(this.signal ? { signal: this.signal } : {}) })
-    const testbed = await labTestbed(key, lab)
+    const datapath = getDatapath(cell.datapath)
+    const lab = await createLab(request, datapath, { keep: false, ...(this.signal ? { signal: this.signal } : {}) })
+    let treated: TreatedLab
+    try {
+      treated = await applyTreatments(lab, datapath, treatmentsOf(cell.variant))
+    } catch (error) {
+      await destroyLab(lab.name) // a lab that fails its checks is not measured, and not left behind
+      throw error
+    }
+    const testbed = await labTestbed(key, lab, treated)
     this.labs.set(key, testbed)
     const paths = await tracedPaths(lab, this.cells.filter((c) => testbedKey(c) === key))
-    onBuilt({ key, datapath: cell.datapath, variant: cell.variant, facts: { ...labFacts(lab), paths } })
+    onBuilt({ key, datapath: cell.datapath, variant: cell.variant, facts: { ...labFacts(lab), ...treated.facts, paths } })
     await mkdir(workDirOf(lab.name), { recursive: true })
     return testbed
   }
@@ -55,19 +65,26 @@ export class LabTestbeds implements TestbedProvider {
   }
 }
 
-/** A lab already built, as a testbed (the bench scripts build their own). */
-export async function labTestbed(key: string, lab: LabRecord): Promise<Testbed & { lab: LabRecord }> {
+/**
+ * A lab already built, as a testbed (the bench scripts build their own). On a lab with a Service, the client aims at
+ * the ClusterIP and the servers run on its endpoints; with socket-level load balancing the client runs in the lab's
+ * cgroup.
+ */
+export async function labTestbed(key: string, lab: LabRecord, treated: Omit<TreatedLab, 'facts'> = {}): Promise<Testbed & { lab: LabRecord }> {
   const namespaces = [lab.plan.wireNetns, ...lab.plan.nodes.map((n) => n.netns), ...lab.plan.pods.map((p) => p.netns)]
   // CPU used by processes in the lab's own namespaces is the sample's, not foreign load.
   const ownNetns = await netnsInodes([...new Set(namespaces)])
-  const workload = (pod: PodPlan) => new NetnsWorkload(pod, workDirOf(lab.name), join(labDir(lab.name), 'pids'))
+  const workload = (pod: PodPlan, opts: { target?: string; cgroup?: string } = {}) => new NetnsWorkload(pod, workDirOf(lab.name), join(labDir(lab.name), 'pids'), opts)
+  const { service } = treated
   return {
     key,
     lab,
     hasProbe: existsSync(PROBE_PATH),
     endpoints(placement) {
-      const [client, server] = endpoints(lab, placement)
-      return { client: workload(client), server: workload(server) }
+      const [client, server] = measuredPods(lab.plan, placement)
+      const clientWorkload = workload(client, treated.clientCgroup ? { cgroup: treated.clientCgroup } : {})
+      if (!service) return { client: clientWorkload, server: workload(server) }
+      return { client: clientWorkload, server: workload(server, { target: service.ip }), backends: service.backends.map((b) => workload(b)) }
     },
     foreign: {
       snapshot: () => snapshotProcesses(),
@@ -84,7 +101,7 @@ export async function labTestbed(key: string, lab: LabRecord): Promise<Testbed &
 async function tracedPaths(lab: LabRecord, cells: CellRecord[]): Promise<StoredPath[]> {
   const paths: StoredPath[] = []
   for (const placement of new Set(cells.map((c) => c.placement as Placement))) {
-    const [client, server] = endpoints(lab, placement)
+    const [client, server] = measuredPods(lab.plan, placement)
     try {
       paths.push({ placement, ...(await tracePath(lab, client.name, server.name)) })
     } catch (error) {
@@ -107,14 +124,6 @@ function labFacts(lab: LabRecord): Record<string, unknown> {
   }
 }
 
-/** Client: the first pod on node1. Server: the first pod on node2 (inter-node) or the second on node1 (intra-node). */
-function endpoints(lab: LabRecord, placement: Placement): [PodPlan, PodPlan] {
-  const pods = lab.plan.pods
-  const client = pods.find((p) => p.node === 'node1')
-  const server = placement === 'intra-node' ? pods.filter((p) => p.node === 'node1')[1] : pods.find((p) => p.node === 'node2')
-  if (!client || !server) throw new Error(`lab ${lab.name} lacks pods for ${placement}`)
-  return [client, server]
-}
 
 const workDirOf = (lab: string) => join(labDir(lab), 'work')
 
@@ -129,7 +138,7 @@ function labRequest(runId: string, index: number, cell: CellRecord, config: RunC
   return {
     name: `${runId}-${index + 1}-${cell.datapath}`.slice(0, 24).replace(/-$/, ''),
     nodes: 2,
-    podsPerNode: config.placements.includes('intra-node') ? 2 : 1,
+    podsPerNode: podsPerNodeFor(treatmentsOf(cell.variant), config.placements.includes('intra-node') ? 2 : 1),
     underlayCidr: '192.168.250.0/24',
     podCidr: '10.244.0.0/16',
     underlayMtu: config.mtu,

@@ -8,6 +8,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CnibenchError } from '../../errors.js'
 import { inNetns } from '../../exec/netns.js'
+import { inCgroup } from '../../lab/cgroup.js'
 import { startProcess, type ManagedProcess } from '../../exec/processes.js'
 import { run, type RunResult } from '../../exec/run.js'
 import type { PodPlan } from '../../lab/topology.js'
@@ -23,19 +24,30 @@ export class NetnsWorkload implements Workload {
   /** Every node of a lab is a namespace of this host, which has one set of CPU counters. */
   readonly node = 'this host'
 
+  /**
+   * `target`: the address clients aim at to reach this pod, when it is not the pod's own (a Service's ClusterIP).
+   * `cgroup`: a cgroup every command runs in (the lab's, for socket-level load balancing).
+   */
   constructor(
     private readonly pod: PodPlan,
     readonly workDir: string,
     private readonly pidDir: string,
+    private readonly opts: { target?: string; cgroup?: string } = {},
   ) {
     this.name = pod.name
-    this.ip = pod.ip
+    this.ip = opts.target ?? pod.ip
     this.bindIp = pod.ip
     this.key = `${pod.netns}/${pod.ip}`
   }
 
+  /** `argv` as run here: in the pod's namespace, on `cpu`, inside the lab's cgroup if there is one. */
+  private wrap(argv: readonly string[], cpu: CpuChoice): string[] {
+    const inPod = inNetns(this.pod.netns, onCpu(cpu, argv))
+    return this.opts.cgroup ? inCgroup(this.opts.cgroup, inPod) : inPod
+  }
+
   run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult> {
-    return run(inNetns(this.pod.netns, onCpu(opts.cpu, argv)), {
+    return run(this.wrap(argv, opts.cpu), {
       allowFailure: opts.allowFailure === true,
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -43,11 +55,12 @@ export class NetnsWorkload implements Workload {
   }
 
   commandLine(argv: readonly string[], cpu: CpuChoice): string[] {
-    return onCpu(cpu, argv)
+    const pinned = onCpu(cpu, argv)
+    return this.opts.cgroup ? inCgroup(this.opts.cgroup, pinned) : pinned
   }
 
   start(argv: readonly string[], opts: { cpu: CpuChoice; label: string; signal?: AbortSignal }): Promise<WorkloadProcess> {
-    return startProcess({ argv: inNetns(this.pod.netns, onCpu(opts.cpu, argv)), label: opts.label, pidDir: this.pidDir, capture: true, ...(opts.signal ? { signal: opts.signal } : {}) })
+    return startProcess({ argv: this.wrap(argv, opts.cpu), label: opts.label, pidDir: this.pidDir, capture: true, ...(opts.signal ? { signal: opts.signal } : {}) })
   }
 
   /**

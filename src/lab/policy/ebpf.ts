@@ -1,0 +1,27 @@
+/**
+ * Policy as an eBPF dataplane keeps it (Cilium's policy map): a tc program on the server pod's interface with one
+ * hash-map lookup per packet (bpf/policy.c). Connection state plays no part in the lookup, so an ESTABLISHED-first
+ * accept has nothing to skip and is not added.
+ */
+import { bpfObjectPath } from '../../system/paths.js'
+import { attachTc, ipBytes, updateMaps } from '../bpf.js'
+import { needsBuilt, needsTool } from '../datapath.js'
+import { listedPort, type PolicyImplementation } from './policy.js'
+
+/** struct addr_port of bpf/lib/common.h: address and port in network byte order, two bytes of padding. */
+export function addrPortKey(ip: string, port: number): Buffer {
+  const key = Buffer.alloc(8)
+  ipBytes(ip).copy(key, 0)
+  key.writeUInt16BE(port, 4)
+  return key
+}
+
+export const ebpfPolicy: PolicyImplementation = {
+  describe: (t) => `eBPF: a hash-map lookup in a tc program at ingress of ${t.podDevice} in ${t.podNetns}`,
+  requires: [needsBuilt(bpfObjectPath('policy'), 'the eBPF policy program'), needsTool('bpftool')],
+  async load(target, rules) {
+    const program = await attachTc(target.podNetns, target.podDevice, 'ingress', 'policy', 'cnb_policy')
+    const one = Buffer.from([1])
+    await updateMaps(Array.from({ length: rules.count }, (_, i) => ({ program, map: 'blocked', key: addrPortKey(target.podIp, listedPort(i)), value: one })))
+  },
+}
