@@ -9,7 +9,7 @@ import { CnibenchError } from '../errors.js'
 import type { Engine } from '../engines/engine.js'
 import { datapathNames, getDatapath } from '../lab/datapaths/index.js'
 import type { RunConfig } from './config.js'
-import { canonicalVariant, cellKey, isStream, testbedKey, variantAxes, type CellSpec, type TestKind, type Variant } from './tests.js'
+import { canonicalVariant, cellKey, isStream, isTreated, testbedKey, type CellSpec, type TestKind, type Variant } from './tests.js'
 import { checkTreatmentConfig, hasServices, treatmentVariants } from './treatments.js'
 
 export interface PlanInputs {
@@ -69,7 +69,7 @@ export function planRun(config: RunConfig, inputs: PlanInputs): RunPlan {
  * put policy (the server's node) and Services (the client's node) for a pod on another node.
  */
 function treatedTestbeds(labs: { datapath: string; variant: Variant }[], requested: string[], config: RunConfig, inputs: PlanInputs, notes: string[]): { datapath: string; variant: Variant }[] {
-  const treatments = treatmentVariants(config).filter(isTreated)
+  const treatments = treatmentVariants(config).filter((v) => isTreated(v))
   if (treatments.length === 0) return labs
   if (config.placements.includes('intra-node')) notes.push('policy and Service variants are measured inter-node only (rules sit on the server\'s node, Services on the client\'s)')
   const result = [...labs]
@@ -82,8 +82,6 @@ function treatedTestbeds(labs: { datapath: string; variant: Variant }[], request
     }
   return result
 }
-
-const isTreated = (variant: Variant) => Object.keys(canonicalVariant(variant)).some((axis) => variantAxes[axis]?.kind === 'treatment')
 
 /**
  * With Services in the matrix every cell, the untreated ones too, is measured by the stateless engine (a client

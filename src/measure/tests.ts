@@ -66,6 +66,11 @@ export function canonicalVariant(variant: Variant, axes: Readonly<Record<string,
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)))
 }
 
+/** Whether a variant loads the datapath with a treatment (policy rules, Services) rather than only shaping the lab. */
+export function isTreated(variant: Variant, axes: Readonly<Record<string, VariantAxis>> = variantAxes): boolean {
+  return Object.keys(canonicalVariant(variant, axes)).some((axis) => axes[axis]?.kind === 'treatment')
+}
+
 /** '' for the default lab, else "[nic=none,underlay=routed]". */
 export function variantTag(variant: Variant): string {
   const entries = Object.entries(canonicalVariant(variant))
@@ -112,8 +117,8 @@ export function testbedKey(c: Pick<CellSpec, 'datapath' | 'variant'>): string {
  *    compared with the baseline under that profile).
  */
 export function baselineKeyOf(c: CellShape, baseline: string, axes: Readonly<Record<string, VariantAxis>> = variantAxes): string {
-  const treated = Object.keys(canonicalVariant(c.variant, axes)).filter((k) => axes[k]?.kind === 'treatment')
-  if (treated.length > 0) {
+  if (isTreated(c.variant, axes)) {
+    const treated = Object.keys(axes).filter((k) => axes[k]?.kind === 'treatment')
     const untreated = Object.fromEntries(Object.entries(c.variant).filter(([k]) => !treated.includes(k)))
     return cellKey({ ...c, variant: canonicalVariant(untreated, axes) })
   }

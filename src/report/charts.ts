@@ -82,7 +82,6 @@ export interface CdfSeries {
 
 /** Cumulative distribution of round-trip latency, one line per lab, log-scaled time axis. */
 export function cdfChart(opts: { title: string; series: CdfSeries[] }): string {
-  const lineColors = ['#3b6fb6', '#c23b22', '#2e8b57', '#8e44ad', '#d9822b', '#16a085', '#7f6000', '#c0397b', '#34495e', '#1f9bd1', '#6b8e23', '#b03a2e', '#5d6d7e', '#af7ac5']
   let n = 0
   return render(WIDTH, 420, {
     animation: false,
@@ -99,9 +98,65 @@ export function cdfChart(opts: { title: string; series: CdfSeries[] }): string {
       showSymbol: false,
       data: s.points,
       lineStyle: { width: s.kind === 'baseline' ? 2.5 : 1.5, type: s.kind === 'baseline' ? 'dashed' : 'solid' },
-      color: s.kind === 'baseline' ? palette.baseline : (lineColors[n++ % lineColors.length] as string),
+      color: s.kind === 'baseline' ? palette.baseline : (LINE_COLORS[n++ % LINE_COLORS.length] as string),
     })),
   })
+}
+
+export interface CurveSeries {
+  name: string
+  /** One value per category, NaN where the line has no point; CI bounds alike. */
+  values: number[]
+  ci95: ([number, number] | undefined)[]
+}
+
+const LINE_COLORS = ['#3b6fb6', '#c23b22', '#2e8b57', '#8e44ad', '#d9822b', '#16a085', '#7f6000', '#c0397b', '#34495e', '#1f9bd1', '#6b8e23', '#b03a2e', '#5d6d7e', '#af7ac5']
+
+/**
+ * A figure against scale: one line per implementation over the counts (evenly spaced categories: 0, 100, 1,000,
+ * 10,000 spread as a log axis would, and 0 has a place), each point with a vertical 95% CI whisker.
+ */
+export function curveChart(opts: { title: string; unit: string; counts: string[]; xName: string; series: CurveSeries[] }): string {
+  return render(WIDTH, 400, {
+    animation: false,
+    textStyle: FONT,
+    title: { text: opts.title, left: 0, top: 0, textStyle: { ...FONT, fontSize: 14, fontWeight: 600 } },
+    legend: { type: 'plain', bottom: 0, textStyle: { ...FONT, fontSize: 11 }, itemWidth: 14, itemGap: 14 },
+    grid: { left: 64, right: 24, top: 40, bottom: 84 },
+    xAxis: { type: 'category', data: opts.counts, name: opts.xName, nameLocation: 'middle', nameGap: 28, boundaryGap: false },
+    yAxis: { type: 'value', name: opts.unit, nameLocation: 'middle', nameGap: 48, scale: true, splitLine: { lineStyle: { color: palette.grid } } },
+    series: opts.series.flatMap((s, k) => {
+      const color = LINE_COLORS[k % LINE_COLORS.length] as string
+      const bars = s.ci95.flatMap((ci, i) => (ci ? [[i, ci[0], ci[1]] as [number, number, number]] : []))
+      return [
+        { type: 'line', name: s.name, color, symbolSize: 6, connectNulls: true, data: s.values.map(finite) },
+        { ...verticalWhiskers(bars, color), name: s.name },
+      ]
+    }),
+  })
+}
+
+/** A custom series drawing a vertical CI whisker at each category (dimension 0), from dimension 1 to 2. */
+function verticalWhiskers(data: [number, number, number][], color: string) {
+  return {
+    type: 'custom',
+    silent: true,
+    encode: { x: 0, y: [1, 2] },
+    data: data.filter(([, lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi)),
+    renderItem: (_params: unknown, api: { value(i: number): number; coord(p: number[]): number[] }) => {
+      const [x, y1] = api.coord([api.value(0), api.value(1)]) as [number, number]
+      const [, y2] = api.coord([api.value(0), api.value(2)]) as [number, number]
+      const style = { stroke: color, lineWidth: 1.2 }
+      return {
+        type: 'group',
+        children: [
+          { type: 'line', shape: { x1: x, y1, x2: x, y2 }, style },
+          { type: 'line', shape: { x1: x - 4, y1, x2: x + 4, y2: y1 }, style },
+          { type: 'line', shape: { x1: x - 4, y1: y2, x2: x + 4, y2 }, style },
+        ],
+      }
+    },
+  }
 }
 
 function render(width: number, height: number, option: Record<string, unknown>): string {

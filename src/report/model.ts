@@ -6,6 +6,7 @@
 import { advise, type Advice } from '../advice/advise.js'
 import type { RunData } from '../analysis/run-data.js'
 import { compareRuns, type CellComparison } from '../analysis/compare.js'
+import { buildCurves, type Curve } from '../analysis/curves.js'
 import { findFindings, type Finding } from '../analysis/findings.js'
 import { histogramCdf, mergeHistograms, parseHistogram } from '../analysis/histogram.js'
 import { assessPrecision, type CellPrecision } from '../analysis/precision.js'
@@ -13,7 +14,7 @@ import type { CellSummary, RunSummary } from '../analysis/summary.js'
 import { caveatOf, datapathNames, getDatapath } from '../lab/datapaths/index.js'
 import type { StoredPath } from '../lab/path.js'
 import { precisionTarget, type RunConfig } from '../measure/config.js'
-import { axisValue, type Variant } from '../measure/tests.js'
+import { axisValue, isTreated, type Variant } from '../measure/tests.js'
 import { version } from '../version.js'
 import { referenceStudies, type ReferenceStudy } from './reference.js'
 
@@ -48,6 +49,11 @@ export interface RunReport {
   paths: TestbedPath[]
   /** The measured datapaths ranked per scenario, with reasons. */
   advice: Advice
+  /**
+   * Policy and Service variants as curves against N, per implementation, with where they cross (the comparison
+   * table, findings and advice cover the untreated cells; a treated cell's overhead is against its own N = 0).
+   */
+  curves: Curve[]
 }
 
 export interface TestbedPath {
@@ -120,16 +126,18 @@ function buildRunReport(data: RunData): RunReport {
     const kept = samples.filter((s) => s.cellKey === cell.key && s.error === null && s.excluded === null && s.histogram)
     if (kept.length > 0) latencyCdfs[cell.key] = histogramCdf(mergeHistograms(kept.map((s) => parseHistogram(s.histogram as string))))
   }
-  const rows = rowsOf(summary)
+  const untreated = { ...summary, cells: summary.cells.filter((c) => !isTreated(c.variant)) }
+  const rows = rowsOf(untreated)
   return {
     summary,
     samples: samples.map(({ histogram: _h, ...row }) => row),
     rows,
-    groups: groupsOf(summary.cells),
+    groups: groupsOf(untreated.cells),
     precision: precisionOf(summary),
     latencyCdfs,
-    findings: findFindings(summary, rows),
-    advice: advise(summary),
+    findings: findFindings(untreated, rows),
+    advice: advise(untreated),
+    curves: buildCurves(summary),
     paths: summary.testbeds.flatMap((t) =>
       ((t.facts['paths'] ?? []) as StoredPath[]).map((path) => ({ testbed: t.key, datapath: t.datapath, row: rowKeyOf(t), path })),
     ),

@@ -12,8 +12,10 @@ export interface OverheadRow {
   latencyP99: Overhead | undefined
 }
 
+/** Untreated cells only: a policy or Service variant's overhead is against its own N = 0, shown as a curve. */
 export function overheadRows(report: RunReport): OverheadRow[] {
-  return report.summary.cells
+  return report.groups
+    .flatMap((g) => g.cells)
     .filter((c) => c.datapath !== report.summary.baseline)
     .map((c) => {
       const rateName = rateMetricOf(c.metrics)

@@ -2,7 +2,7 @@
  * The HTML report: one self-contained file (styles, charts and the little script that sorts tables are inline; no
  * request leaves the page), readable on a phone and printed. Per run: advice by scenario, findings, headline
  * overheads, a chart per test of every lab against the baseline with 95% CI whiskers, latency distributions, CPU
- * cost, sortable tables, each lab's traced packet path, published reference figures, and the environment and method.
+ * cost, sortable tables, policy and Service variants as curves against N, each lab's traced packet path, published reference figures, and the environment and method.
  * With several runs: side by side and as change against the first.
  */
 import type { CellComparison } from '../../analysis/compare.js'
@@ -11,7 +11,9 @@ import { latencyOverhead } from '../../analysis/precision.js'
 import type { CellSummary, Overhead } from '../../analysis/summary.js'
 import { judgedCell, type Reason, type ScenarioAdvice } from '../../advice/advise.js'
 import type { Interval } from '../../analysis/stats.js'
-import { barChart, cdfChart, type BarItem } from '../charts.js'
+import type { Curve } from '../../analysis/curves.js'
+import { barChart, cdfChart, curveChart, type BarItem } from '../charts.js'
+import { countLabel, crossingSentence, curveCounts, curveRows, curveScale, curveTitle, endpointSentences } from '../curve-text.js'
 import { cellLabel, figureText, precisionLabel, signedPercent, halfWidth, latencyFigure, machineOf, metricFigure, overheadText, shortTime } from '../format.js'
 import { escapeXml as esc } from '../html-escape.js'
 import { rowKeyOf, type CellGroup, type ReportModel, type RowInfo, type RunReport } from '../model.js'
@@ -61,7 +63,8 @@ function nav(model: ReportModel): string {
   const links = model.runs.flatMap((r) => {
     const id = r.summary.run.id
     const prefix = model.runs.length > 1 ? `${id}: ` : ''
-    return [['advice', 'Advice'], ['findings', 'Findings'], ['overheads', 'Overheads'], ['tests', 'Per test'], ['paths', 'Packet paths'], ['environment', 'Environment & method']].map(([a, t]) => `<a href="#${id}-${a}">${esc(prefix + (t as string))}</a>`)
+    const scale = r.curves.length > 0 ? [['scale', 'At scale']] : []
+    return [['advice', 'Advice'], ['findings', 'Findings'], ['overheads', 'Overheads'], ...scale, ['tests', 'Per test'], ['paths', 'Packet paths'], ['environment', 'Environment & method']].map(([a, t]) => `<a href="#${id}-${a}">${esc(prefix + (t as string))}</a>`)
   })
   const served = (model.links ?? []).map((l) => `<a class="served" href="${esc(l.href)}">${esc(l.label)}</a>`)
   return `<nav>${[...served, ...(model.runs.length > 1 ? ['<a href="#change">Change vs first run</a>'] : []), ...links, '<a href="#reference">Published reference</a>'].join(' ')}</nav>`
@@ -78,6 +81,7 @@ ${precisionLine(report)}
 ${adviceSection(report)}
 ${findingsSection(report)}
 ${overheadSection(report)}
+${scaleSection(report)}
 ${testsSection(report)}
 ${pathsSection(report)}
 ${environmentSection(report)}
@@ -174,7 +178,7 @@ ${overheadTable(report)}`
 }
 
 function overheadTable(report: RunReport): string {
-  const rows = report.summary.cells.flatMap((c) => {
+  const rows = report.groups.flatMap((g) => g.cells).flatMap((c) => {
     const spec = headlineSpecs.find((s) => s.test === c.test)
     const figure = spec?.metric(c)
     if (!spec || !figure) return []
@@ -376,6 +380,37 @@ function isPlainMode(config: string): boolean {
 }
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────────────────
+
+// ── policy and Services at scale ───────────────────────────────────────────────────────────────────────────────────
+
+function scaleSection(report: RunReport): string {
+  if (report.curves.length === 0) return ''
+  const id = report.summary.run.id
+  const loads = report.summary.testbeds.flatMap((t) => (['policy', 'services'] as const).flatMap((axis) => {
+    const f = t.facts[axis] as { where?: string; loadSeconds?: number } | undefined
+    return f ? [`<tr><td>${esc(t.key)}</td><td>${esc(f.where ?? '')}</td><td data-v="${f.loadSeconds ?? ''}">${f.loadSeconds === undefined ? '—' : f.loadSeconds.toFixed(2)}</td></tr>`] : []
+  }))
+  return `<h2 id="${id}-scale">Policy and Services at scale</h2>
+<p class="note">Each implementation at each N, median ± half the 95% CI, and in brackets its change against the same lab with none (N = 0, the point every line shares). Policy rules never match the measured flow; the measured Service is the last of N. Two implementations are told apart only where their 95% CIs do not overlap.</p>
+${report.curves.map(curveBlock).join('\n')}
+<details><summary>What was loaded, where, and how long loading took</summary>
+<table class="sortable"><thead><tr><th>lab</th><th>where</th><th>load (s)</th></tr></thead><tbody>${loads.join('')}</tbody></table></details>`
+}
+
+function curveBlock(curve: Curve): string {
+  const counts = curveCounts(curve)
+  const { scale } = curveScale(curve)
+  const series = curve.lines.map((l) => {
+    const at = (n: number) => l.points.find((p) => p.n === n)
+    return { name: l.implementation, values: counts.map((n) => (at(n)?.value ?? Number.NaN) / scale), ci95: counts.map((n) => at(n)?.ci95?.map((v) => v / scale) as [number, number] | undefined) }
+  })
+  const unit = curve.metric === 'throughput_bps' ? 'Gbit/s' : curve.unit
+  const sentences = [...endpointSentences(curve), ...curve.crossings.filter((x) => x.kind !== 'same').map((x) => crossingSentence(curve, x))]
+  return `<h3>${esc(curveTitle(curve))}</h3>
+${figure(curveChart({ title: '', unit, counts: counts.map(countLabel), xName: curve.axis === 'policy' ? 'rules (N)' : 'Services (N)', series }))}
+<table class="sortable"><thead><tr><th>implementation</th>${counts.map((n) => `<th>${esc(countLabel(n))}</th>`).join('')}</tr></thead><tbody>${curveRows(curve).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>
+<ul>${sentences.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`
+}
 
 function rowsOfGroup(report: RunReport, g: CellGroup): RowInfo[] {
   return report.rows.filter((r) => g.cells.some((c) => rowKeyOf(c) === r.key))

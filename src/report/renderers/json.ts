@@ -64,6 +64,11 @@ function runJson(report: RunReport) {
           }
         : null,
     })),
+    // Policy and Service variants against N, per implementation; each point's overhead is against N = 0.
+    curves: report.curves.map((c) => ({
+      ...c,
+      lines: c.lines.map((l) => ({ ...l, points: l.points.map((p) => ({ ...p, ci95: p.ci95 ?? null, overhead: p.overhead ? { ...p.overhead, ci95: p.overhead.ci95 ?? null } : null })) })),
+    })),
   }
 }
 

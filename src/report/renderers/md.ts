@@ -1,4 +1,6 @@
 /** The comparison tables with the environment, for a wiki page or a pull request. */
+import type { Curve } from '../../analysis/curves.js'
+import { countLabel, crossingSentence, curveCounts, curveRows, curveTitle, endpointSentences } from '../curve-text.js'
 import { machineOf } from '../format.js'
 import type { ReportModel, RunReport } from '../model.js'
 import { comparisonBlocks, legend, type TableBlock } from '../table.js'
@@ -26,6 +28,7 @@ function runMarkdown(report: RunReport): string {
     '',
     ...comparisonBlocks(report).flatMap(markdownTable),
     legend(report),
+    ...report.curves.flatMap(curveMarkdown),
   ]
   const skipped = run.notes.skipped ?? []
   if (skipped.length > 0) out.push('', '## Not measured here', '', ...skipped.map((s) => `- ${s.datapath}: ${s.reason}`))
@@ -37,6 +40,13 @@ function runMarkdown(report: RunReport): string {
 function changeSection(model: ReportModel, other: RunReport, reference: RunReport): string[] {
   const rows = model.changes.filter((c) => c.other === other.summary.run.id)
   return [`### ${other.summary.run.id} against ${reference.summary.run.id}`, '', ...changeSentences(rows).map((s) => `- ${s}`), '']
+}
+
+/** A curve against N as a table, then how each implementation ends up and where they cross. */
+function curveMarkdown(curve: Curve): string[] {
+  const block = { title: curveTitle(curve), headers: ['implementation', ...curveCounts(curve).map(countLabel)], rows: curveRows(curve) }
+  const told = curve.crossings.filter((x) => x.kind !== 'same').map((x) => crossingSentence(curve, x))
+  return [...markdownTable(block), ...[...endpointSentences(curve), ...told].map((s) => `- ${s}`), '']
 }
 
 function markdownTable(block: TableBlock): string[] {

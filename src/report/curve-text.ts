@@ -1,0 +1,77 @@
+/**
+ * Curves against scale (analysis/curves.ts) in words and table cells, shared by the terminal, Markdown and HTML
+ * renderers: the title of a curve, each point with its CI and its change against N = 0, how each implementation ends
+ * up at the largest N (flat, or how far it fell), and where implementations cross.
+ */
+import type { Crossing, Curve, CurvePoint } from '../analysis/curves.js'
+import { overheadText, sizeLabel, withCi } from './format.js'
+
+const metricNames: Record<Curve['metric'], string> = {
+  throughput_bps: 'throughput (Gbit/s)',
+  transactions_per_s: 'transactions/s',
+  connections_per_s: 'connections/s',
+  latency_p50: 'P50 round trip (µs)',
+  latency_p99: 'P99 round trip (µs)',
+}
+
+const axisNames: Record<Curve['axis'], string> = { policy: 'policy rules', services: 'Services' }
+
+export function curveTitle(c: Curve): string {
+  const flows = c.parallel > 1 ? ` ×${c.parallel}` : ''
+  return `${c.datapath} ${c.test} ${sizeLabel(c.size)}${flows}: ${metricNames[c.metric]} against ${axisNames[c.axis]}`
+}
+
+/** "12,000" for a count on an axis. */
+export const countLabel = (n: number) => n.toLocaleString('en-US')
+
+/** The scale a curve's figures are shown at: Gbit/s for throughput, as measured for the rest. */
+export function curveScale(c: Pick<Curve, 'metric'>): { scale: number; digits: number } {
+  if (c.metric === 'throughput_bps') return { scale: 1e9, digits: 2 }
+  if (c.metric === 'transactions_per_s' || c.metric === 'connections_per_s') return { scale: 1, digits: 0 }
+  return { scale: 1, digits: 1 }
+}
+
+/** A point as a table cell: "9.52 ±0.10 (+4% ±2%)"; N = 0 has no change. */
+export function pointText(c: Curve, p: CurvePoint | undefined): string {
+  if (!p) return '—'
+  const { scale, digits } = curveScale(c)
+  const figure = withCi(p.value, p.ci95, scale, digits)
+  return p.overhead ? `${figure} (${overheadText(p.overhead)})` : figure
+}
+
+/** Every count any line has, in order (the table's columns). */
+export function curveCounts(c: Curve): number[] {
+  return [...new Set(c.lines.flatMap((l) => l.points.map((p) => p.n)))].sort((a, b) => a - b)
+}
+
+/** Rows of a curve's table: implementation, then one cell per count. */
+export function curveRows(c: Curve): string[][] {
+  const counts = curveCounts(c)
+  return c.lines.map((l) => [l.implementation, ...counts.map((n) => pointText(c, l.points.find((p) => p.n === n)))])
+}
+
+/**
+ * How each implementation ends up at its largest N against N = 0: "flat" when the change's CI includes zero, else the
+ * change ("falls away" for a loss of more than half), so a reader sees linear lists fall and hashed lookups stay put.
+ */
+export function endpointSentences(c: Curve): string[] {
+  return c.lines.flatMap((l) => {
+    const last = l.points.at(-1)
+    if (!last?.overhead) return []
+    const o = last.overhead
+    const flat = o.ci95 ? o.ci95[0] <= 0 && o.ci95[1] >= 0 : Math.abs(o.value) < 0.02
+    const verdict = flat ? 'flat: within its CI of N = 0' : o.value > 0.5 ? 'falls away' : o.value > 0 ? 'costs' : 'gains'
+    return [`${l.implementation} at ${countLabel(last.n)} ${axisNames[c.axis]}: ${overheadText(o)} against none (${verdict})`]
+  })
+}
+
+export function crossingSentence(c: Curve, x: Crossing): string {
+  const other = x.better === x.a ? x.b : x.a
+  const unit = axisNames[c.axis]
+  if (x.kind === 'same') return `${x.a} and ${x.b}: indistinguishable at every N measured (95% CIs overlap)`
+  if (x.kind === 'separate') return `${x.better} is better than ${other} from ${countLabel(x.at as number)} ${unit} on (indistinguishable below)`
+  const [from, to] = x.between as [number, number]
+  return `${x.a} and ${x.b} cross between ${countLabel(from)} and ${countLabel(to)} ${unit}: ${x.better} is better from ${countLabel(to)} on`
+}
+
+export const crossingSentences = (c: Curve) => c.crossings.map((x) => crossingSentence(c, x))
