@@ -11,6 +11,7 @@ import type { Engine } from '../dist/engines/engine.js'
 import { getDatapath } from '../dist/lab/datapaths/index.js'
 import { createLab, destroyLab } from '../dist/lab/lifecycle.js'
 import { labDir, type LabRecord } from '../dist/lab/state.js'
+import { applyTreatments, podsPerNodeFor, type Treatments } from '../dist/lab/treatments.js'
 import { shuffleRound } from '../dist/measure/rounds.js'
 import { measureSample } from '../dist/measure/sample.js'
 import { ServerPool } from '../dist/measure/servers.js'
@@ -29,17 +30,27 @@ export interface Sampler {
   sample(engine: Engine, spec: Omit<TestSpec, 'serverCpu'>): Promise<SampleInput & { wallS: number }>
 }
 
-/** Build a lab of `datapath` (with `options`), hand a sampler to `body`, remove the lab whatever happens. */
-export async function withLab<T>(datapath: string, body: (sampler: Sampler) => Promise<T>, extra: { nicOffloads?: string } = {}): Promise<T> {
+/**
+ * Build a lab of `datapath` (with a NIC profile, or loaded with policy rules or Services as a run loads it), hand a
+ * sampler to `body`, remove the lab whatever happens.
+ */
+export async function withLab<T>(datapath: string, body: (sampler: Sampler) => Promise<T>, extra: { nicOffloads?: string; treatments?: Treatments } = {}): Promise<T> {
+  const { treatments = {}, ...request } = extra
   const lab = await createLab(
-    { name: `bench-${process.pid}-${Math.random().toString(36).slice(2, 6)}`, nodes: 2, podsPerNode: 1, underlayCidr: '192.168.250.0/24', podCidr: '10.244.0.0/16', underlayMtu: 1500, ...extra },
+    { name: `bench-${process.pid}-${Math.random().toString(36).slice(2, 6)}`, nodes: 2, podsPerNode: podsPerNodeFor(treatments, 1), underlayCidr: '192.168.250.0/24', podCidr: '10.244.0.0/16', underlayMtu: 1500, ...request },
     getDatapath(datapath),
     { keep: false },
   )
   const servers = new ServerPool()
   await mkdir(join(labDir(lab.name), 'work'), { recursive: true })
-  const testbed = await labTestbed(datapath, lab)
-  const { client, server } = testbed.endpoints('inter-node')
+  let testbed: Awaited<ReturnType<typeof labTestbed>>
+  try {
+    testbed = await labTestbed(datapath, lab, await applyTreatments(lab, getDatapath(datapath), treatments))
+  } catch (error) {
+    await destroyLab(lab.name)
+    throw error
+  }
+  const { client, server, backends } = testbed.endpoints('inter-node')
   let port = 30_000
   try {
     return await body({
@@ -52,6 +63,7 @@ export async function withLab<T>(datapath: string, body: (sampler: Sampler) => P
           spec: { ...spec, serverCpu: PIN_CPU },
           client,
           server,
+          ...(backends ? { backends } : {}),
           port,
           cpu: PIN_CPU,
           iteration: 1,

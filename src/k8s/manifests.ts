@@ -8,7 +8,7 @@
  * Pure: plan in, objects out. Validated against the Kubernetes OpenAPI schema in the tests.
  */
 import type { V1Container, V1Namespace, V1Pod, V1Service, V1Toleration } from '@kubernetes/client-node'
-import { LONG_LIVED_PORT } from '../measure/servers.js'
+import { SERVICE_PORT } from '../measure/servers.js'
 import { version } from '../version.js'
 
 export const RUN_LABEL = 'cnibench.io/run'
@@ -53,11 +53,9 @@ export function clusterManifests(input: ClusterPlanInput): ClusterManifests {
     spec: {
       type: 'ClusterIP',
       selector: { [RUN_LABEL]: input.runId, [ROLE_LABEL]: 'server' },
-      // The long-lived engine server (cnb-perf) takes every flow of every test on one port, TCP and UDP.
-      ports: [
-        { name: 'engine-tcp', protocol: 'TCP', port: LONG_LIVED_PORT, targetPort: LONG_LIVED_PORT },
-        { name: 'engine-udp', protocol: 'UDP', port: LONG_LIVED_PORT, targetPort: LONG_LIVED_PORT },
-      ],
+      // The stateless engine (cnb-perf-direct) serves every connection on the Service's one port: a session's
+      // ephemeral data port would not be a Service port, so the session engine cannot stand behind a Service.
+      ports: [{ name: 'engine', protocol: 'TCP', port: SERVICE_PORT, targetPort: SERVICE_PORT }],
     },
   }
   return { namespace, pods, service }

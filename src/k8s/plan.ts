@@ -44,6 +44,15 @@ export const clusterPathNames = ['host', 'pod', 'pod-service'] as const
 export function clusterCells(config: Pick<RunConfig, 'tests' | 'sizes' | 'parallel' | 'placements'>, only: readonly string[] = clusterPathNames): ClusterCell[] {
   const paths = clusterPaths.filter((p) => (p.datapath === 'host' || only.includes(p.datapath)) && (p.datapath !== 'pod' || config.placements.includes(p.placement)))
   return paths.flatMap((path) =>
-    config.tests.flatMap((test) => sizesFor(test, config).flatMap((size) => config.parallel.map((parallel) => ({ path, test, size, parallel })))),
+    config.tests
+      .filter((test) => !path.viaService || servesThroughService(test))
+      .flatMap((test) => sizesFor(test, config).flatMap((size) => config.parallel.map((parallel) => ({ path, test, size, parallel })))),
   )
 }
+
+/**
+ * The tests the pod-to-Service path measures: TCP_RR and TCP_CRR, by the stateless engine (every connection may reach
+ * another endpoint; a Service's cost shows in connection setup and per request). Streams through a Service are one
+ * connection like any other, measured on the pod-to-pod path.
+ */
+export const servesThroughService = (test: TestKind) => test === 'TCP_RR' || test === 'TCP_CRR'

@@ -7,7 +7,6 @@
  */
 import type { AppsV1Api, V1Node } from '@kubernetes/client-node'
 import { chooseEngine } from '../engines/index.js'
-import { CnibenchError } from '../errors.js'
 import type { RunConfig } from '../measure/config.js'
 import { newRunId, pinCpu } from '../measure/runner.js'
 import type { PlannedRun } from '../measure/session.js'
@@ -15,10 +14,10 @@ import { cellKey } from '../measure/tests.js'
 import { version } from '../version.js'
 import { chooseNodes, connect, type ClusterConnection } from './cluster.js'
 import { defaultNamespace, type ClusterPlanInput } from './manifests.js'
-import { clusterCells } from './plan.js'
+import { clusterCells, servesThroughService } from './plan.js'
 
 /** The engines deploy/Dockerfile puts in the image (netperf is not in Debian main). */
-const IMAGE_ENGINES = ['cnb-perf', 'iperf3', 'sockperf']
+const IMAGE_ENGINES = ['cnb-perf', 'cnb-perf-direct', 'iperf3', 'sockperf']
 
 export interface ClusterRunOptions {
   kubeconfig?: string
@@ -52,10 +51,8 @@ export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOption
   const cells = clusterCells(config, opts.paths).map(({ path, test, size, parallel }) => {
     const shape = { datapath: path.datapath, variant: {}, test, size, parallel, placement: path.placement }
     // Engines run in the image (deploy/Dockerfile), not on this host.
-    const engine = chooseEngine(test, (e) => IMAGE_ENGINES.includes(e.name), config.engines?.[test])
-    if (path.viaService && !engine.longLived) {
-      throw new CnibenchError('E_USAGE', `${test} with ${engine.name} cannot take the pod-to-Service path: the Service exposes only the long-lived engine's port`, { hint: `use cnb-perf for ${test}, or leave pod-service out of --paths` })
-    }
+    // Through the Service every connection stands alone (cnb-perf-direct): a session's data port is not a Service port.
+    const engine = chooseEngine(test, (e) => IMAGE_ENGINES.includes(e.name), path.viaService ? 'cnb-perf-direct' : config.engines?.[test])
     return {
       ...shape,
       key: cellKey(shape),
@@ -66,6 +63,7 @@ export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOption
   })
   const environment = { kind: 'kubernetes', ...facts }
   const notes = asked.pin !== 'none' ? ['cluster pods are not pinned to a CPU (--pin applies to labs on this host); a node\'s other pods share its CPUs'] : []
+  if (cells.some((c) => c.datapath === 'pod-service') && config.tests.some((t) => !servesThroughService(t))) notes.push('the pod-to-Service path measures TCP_RR and TCP_CRR only (by cnb-perf-direct: every connection may reach another endpoint)')
   return { runId, planned: { kind: 'k8s', config, environment, cells, skipped: [], notes }, connection, input, facts }
 }
 

@@ -107,7 +107,7 @@ export async function requireLab(name: string): Promise<LabRecord> {
  * takes their devices, routes, qdiscs, netfilter tables and attached BPF programs with them), its cgroup if a Service
  * variant made one (with the socket-LB program attached to it), and its run directory.
  */
-export async function destroyLab(name: string): Promise<{ namespaces: string[]; processes: number }> {
+export async function destroyLab(name: string): Promise<{ namespaces: string[]; processes: number; cgroup: boolean }> {
   const dir = labDir(name)
   const record = await readLabRecord(name)
   if (record && record.status !== 'removing') await writeLabRecord({ ...record, status: 'removing' }).catch(() => {})
@@ -115,11 +115,11 @@ export async function destroyLab(name: string): Promise<{ namespaces: string[]; 
   const namespaces = (await listNetns()).filter((ns) => ns.startsWith(labNetnsPrefix(name)))
   const strays = await killProcessesIn(namespaces)
   if (namespaces.length > 0) await batch('ip', undefined, namespaces.map((ns) => `netns del ${ns}`), { allowFailure: true })
-  await removeLabCgroup(name)
+  const cgroup = await removeLabCgroup(name)
   await unmountLabBpffs(name)
   await rm(dir, { recursive: true, force: true })
   activeLabs.delete(name)
-  return { namespaces, processes: stopped.length + strays }
+  return { namespaces, processes: stopped.length + strays, cgroup }
 }
 
 async function killProcessesIn(namespaces: string[]): Promise<number> {
@@ -141,7 +141,7 @@ export interface CleanReport {
   labs: string[]
   namespaces: string[]
   processes: number
-  /** Cgroups of labs that were already gone (cnibench-<lab>). */
+  /** Cgroups removed: those of the labs removed, and any whose lab was already gone (cnibench-<lab>). */
   cgroups: string[]
 }
 
@@ -162,12 +162,13 @@ export async function cleanLeftovers(): Promise<CleanReport> {
     report.labs.push(name)
     report.namespaces.push(...removed.namespaces)
     report.processes += removed.processes
+    if (removed.cgroup) report.cgroups.push(`cnibench-${name}`)
   }
   const orphans = (await listNetns()).filter((ns) => ns.startsWith(NETNS_PREFIX) && !kept.has(labNameOf(ns)))
   report.processes += await killProcessesIn(orphans)
   if (orphans.length > 0) await batch('ip', undefined, orphans.map((ns) => `netns del ${ns}`), { allowFailure: true })
   report.namespaces.push(...orphans)
-  report.cgroups = await removeOrphanCgroups(kept)
+  report.cgroups.push(...(await removeOrphanCgroups(kept)))
   return report
 }
 

@@ -60,7 +60,7 @@ export function endpointSentences(c: Curve): string[] {
     if (!last?.overhead) return []
     const o = last.overhead
     const flat = o.ci95 ? o.ci95[0] <= 0 && o.ci95[1] >= 0 : Math.abs(o.value) < 0.02
-    const verdict = flat ? 'flat: within its CI of N = 0' : o.value > 0.5 ? 'falls away' : o.value > 0 ? 'costs' : 'gains'
+    const verdict = flat ? 'flat: within its CI of N = 0' : o.value > 0.5 ? (c.better === 'higher' ? 'falls away' : 'climbs steeply') : o.value > 0 ? 'costs' : 'gains'
     return [`${l.implementation} at ${countLabel(last.n)} ${axisNames[c.axis]}: ${overheadText(o)} against none (${verdict})`]
   })
 }
@@ -74,4 +74,25 @@ export function crossingSentence(c: Curve, x: Crossing): string {
   return `${x.a} and ${x.b} cross between ${countLabel(from)} and ${countLabel(to)} ${unit}: ${x.better} is better from ${countLabel(to)} on`
 }
 
-export const crossingSentences = (c: Curve) => c.crossings.map((x) => crossingSentence(c, x))
+/**
+ * What a reader needs of a curve's pairs, grouped: one line per implementation others overtake ("nft-set, ipset and
+ * ebpf are better than iptables-legacy from 100 policy rules on"), one per crossing; indistinguishable pairs are
+ * left out.
+ */
+export function crossingSentences(c: Curve): string[] {
+  const separations = new Map<string, string[]>()
+  const lines: string[] = []
+  for (const x of c.crossings) {
+    if (x.kind === 'cross') lines.push(crossingSentence(c, x))
+    if (x.kind !== 'separate') continue
+    const loser = x.better === x.a ? x.b : x.a
+    const key = `${loser}\u0000${x.at}`
+    separations.set(key, [...(separations.get(key) ?? []), x.better as string])
+  }
+  const grouped = [...separations].map(([key, winners]) => {
+    const [loser, at] = key.split('\u0000') as [string, string]
+    const who = winners.length === 1 ? `${winners[0]} is` : `${winners.slice(0, -1).join(', ')} and ${winners.at(-1)} are`
+    return `${who} better than ${loser} from ${countLabel(Number(at))} ${axisNames[c.axis]} on (indistinguishable below)`
+  })
+  return [...grouped, ...lines]
+}

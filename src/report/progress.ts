@@ -1,9 +1,10 @@
 /** The words of a run's live progress: what each sample measured, and how long the rest will take. Pure. */
 import type { Progress } from '../measure/runner.js'
+import { testbedKey } from '../measure/tests.js'
 
-/** "[12/45] flannel-vxlan TCP_RR 1024B #3 p50 21.4 µs · ETA 2m10s" */
+/** "[12/45] flannel-vxlan TCP_RR 1024B #3 p50 21.4 µs · ETA 2m10s", the lab's variant tagged ("calico-bgp[policy=nft:100]"). */
 export function progressLine(p: Progress, etaMs: number): string {
-  const what = `${p.cell.datapath} ${p.cell.test} ${p.cell.size}B #${p.iteration}`
+  const what = `${testbedKey(p.cell)} ${p.cell.test} ${p.cell.size}B #${p.iteration}`
   const status = p.sample.error ? `FAILED: ${p.sample.error.slice(0, 80)}` : headline(p)
   return `[${p.done}/${p.total}] ${what} ${status} · ETA ${formatDuration(etaMs)}`
 }

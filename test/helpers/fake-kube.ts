@@ -9,12 +9,15 @@
  * To make exec real, each pod is bound to a namespace of a lab the test built: pods on a node take that node's lab
  * pods in creation order, hostNetwork pods the node's own namespace, and commands run there (`ip netns exec`), with
  * the engines image's paths (/opt/cnibench) mapped to this checkout. Calico IPPools and the kubelet summary (through
- * the node proxy) are served with constant figures. Not emulated: the Service's ClusterIP carries no traffic (no
- * kube-proxy here), images are not pulled, and no TLS or authentication is checked.
+ * the node proxy) are served with constant figures. Services carry traffic as kube-proxy's iptables mode makes them
+ * (cnibench's own layout of it, lab/services/iptables.ts, in every node's namespace, reprogrammed as endpoints come
+ * up). Not emulated: images are not pulled, and no TLS or authentication is checked.
  */
 import { spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { run } from '../../src/exec/run.js'
+import { kubeProxyIptablesText } from '../../src/lab/services/iptables.js'
 import type { LabRecord } from '../../src/lab/state.js'
 import { packageRoot } from '../../src/system/paths.js'
 
@@ -102,6 +105,7 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
     if (sub === 'services' && method === 'POST') {
       const svc = { ...body, spec: { ...(body['spec'] as object), clusterIP: `10.96.0.${10 + services.size}` } }
       services.set(`${name}/${(body['metadata'] as { name: string }).name}`, svc)
+      await programServices()
       return send(res, 201, svc)
     }
     if (sub === 'events') {
@@ -110,6 +114,21 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
       return send(res, 200, { kind: 'EventList', apiVersion: 'v1', metadata: {}, items: events.map((e, i) => ({ metadata: { name: `${who}.${i}`, namespace: name }, involvedObject: { kind: 'Pod', name: who }, ...e })) })
     }
     return send(res, 404, status(404, 'NotFound', 'not found'))
+  }
+
+  /** kube-proxy's job: every Service's ClusterIP DNATed to its ready endpoints, in every node's namespace. */
+  async function programServices(): Promise<void> {
+    const entries = [...services].flatMap(([key, svc]) => {
+      const namespace = key.split('/')[0]
+      const spec = svc['spec'] as { clusterIP: string; selector: Record<string, string>; ports: { port: number; targetPort: number }[] }
+      const port = spec.ports[0] as { port: number; targetPort: number }
+      const ready = [...pods.values()].filter((pod) => pod.namespace === namespace && pod.ip && matchesSelector((pod.body['metadata'] as { labels?: Record<string, string> }).labels ?? {}, Object.entries(spec.selector).map(([k, v]) => `${k}=${v}`).join(',')))
+      return ready.length === 0 ? [] : [{ name: key, ip: spec.clusterIP, port: port.port, endpoints: ready.map((pod) => ({ ip: pod.ip as string, port: port.targetPort })) }]
+    })
+    for (const node of opts.lab.plan.nodes) {
+      const text = kubeProxyIptablesText({ nodeNetns: node.netns, hook: 'prerouting', clientNetns: '', clientDevice: '', lab: opts.lab.name }, entries)
+      await run(['ip', 'netns', 'exec', node.netns, 'iptables-legacy-restore'], { input: text })
+    }
   }
 
   function createNamespace(res: ServerResponse, body: Record<string, unknown>): void {
@@ -150,6 +169,7 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
         if (!pod.hostNetwork && !labPod) return void pod.events.push({ reason: 'FailedCreatePodSandBox', message: 'no lab pod left on this node' })
         Object.assign(pod, { node: nodeName, phase: 'Running', netns: pod.hostNetwork ? lab.netns : labPod!.netns, ip: pod.hostNetwork ? lab.underlayIp : labPod!.ip })
         pod.events.push({ reason: 'Started', message: 'Started container engines' })
+        void programServices()
       }, opts.startDelayMs ?? 150)
     }
     send(res, 201, podObject(pod))

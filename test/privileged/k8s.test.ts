@@ -49,6 +49,19 @@ afterAll(async () => {
 })
 
 describe('cnibench k8s run', () => {
+  it('measures the pod-to-Service path through the ClusterIP with the stateless engine (TCP_RR and TCP_CRR only)', async () => {
+    const { kubeconfig } = await fake()
+    const run = await cnibenchJson<RunJson & { cells: { engine: string }[] }>(['k8s', 'run', '--kubeconfig', kubeconfig, '--paths', 'pod-service', '--tests', 'TCP_STREAM,TCP_RR,TCP_CRR', '--samples', '1', ...QUICK, '--json'])
+    const service = run.cells.filter((c) => c.datapath === 'pod-service')
+    expect(service.map((c) => c.test).sort()).toEqual(['TCP_CRR', 'TCP_RR'])
+    for (const c of service) {
+      expect(c.engine).toBe('cnb-perf-direct')
+      expect(c.failed).toBe(0)
+      expect(c.samples).toBeGreaterThanOrEqual(1)
+    }
+    expect(service.find((c) => c.test === 'TCP_CRR')?.metrics['connections_per_s']?.median).toBeGreaterThan(100)
+  })
+
   it('measures pod-to-pod against the hostNetwork pair through the API, stores it like a lab run, and deletes its namespace', async () => {
     const { kube, kubeconfig } = await fake()
     const run = await cnibenchJson<RunJson>(['k8s', 'run', '--kubeconfig', kubeconfig, '--paths', 'pod', '--placement', 'inter-node,intra-node', '--tests', 'TCP_RR', '--samples', '3', ...QUICK, '--json'])

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { runJson } from '../../src/exec/run.js'
 import { ipBytes, lpmKey } from '../../src/lab/bpf.js'
 import { encodeCiliumConfig, encodeEndpoint } from '../../src/lab/cilium.js'
+import { addrPortKey } from '../../src/lab/policy/ebpf.js'
+import { encodeService } from '../../src/lab/services/bpf-maps.js'
 import { bpfObjectPath } from '../../src/system/paths.js'
 
 interface BtfStruct {
@@ -34,6 +36,19 @@ describe.skipIf(!existsSync(bpfObjectPath('cilium')))('BPF map layouts match the
     const config = encodeCiliumConfig({ tunnel: true, underlayIfindex: 2, vxlanIfindex: 5, vni: 2 })
     expect(types.get('cilium_config')?.size).toBe(config.length)
     expect(offsets(types.get('cilium_config'))).toEqual({ tunnel: 0, underlay_ifindex: 4, vxlan_ifindex: 8, vni: 12 })
+  })
+  it('lb.o and sock_lb.o: struct addr_port and struct service, as the Service table is encoded', async () => {
+    const svc = { name: 's', ip: '10.96.0.10', port: 18080, endpoints: [{ ip: '10.244.2.2', port: 18080 }, { ip: '10.244.2.3', port: 18080 }] }
+    for (const object of ['lb', 'sock_lb', 'policy']) {
+      const types = await structs(object)
+      expect(types.get('addr_port')?.size, object).toBe(addrPortKey('10.96.0.10', 80).length)
+      expect(offsets(types.get('addr_port'))).toEqual({ addr: 0, port: 4, pad: 6 })
+      if (object !== 'policy') {
+        expect(types.get('service')?.size, object).toBe(encodeService(svc).length)
+        expect(offsets(types.get('service'))).toEqual({ count: 0, backends: 4 })
+      }
+    }
+    expect([...addrPortKey('10.96.0.10', 80)]).toEqual([10, 96, 0, 10, 0, 80, 0, 0])
   })
   it('lpm_v4_key and addresses in network byte order', async () => {
     const types = await structs('ipip')

@@ -65,10 +65,12 @@ describe('cluster manifests', () => {
 })
 
 describe('cluster test plan', () => {
-  it('measures every path for every test and size; intra-node only when asked', () => {
+  it('measures every path for every test and size; intra-node only when asked; the Service path TCP_RR and TCP_CRR', () => {
     const config = mergeConfig({}, {})
     const cells = clusterCells(config)
-    expect(cells).toHaveLength((clusterPaths.length - 1) * 3) // default: inter-node only, three tests, one size each
+    // default: inter-node only, three tests, one size each; the Service path skips TCP_STREAM
+    expect(cells).toHaveLength((clusterPaths.length - 1) * 3 - 1)
+    expect(cells.filter((c) => c.path.viaService).map((c) => c.test)).toEqual(['TCP_RR', 'TCP_CRR'])
     expect(cells.filter((c) => c.path.datapath === 'host')).toHaveLength(3)
     const both = clusterCells(mergeConfig({}, { placements: ['inter-node', 'intra-node'], tests: ['TCP_RR'], sizes: [512, 1024] }))
     expect(both).toHaveLength(clusterPaths.length * 2)

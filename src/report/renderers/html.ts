@@ -13,7 +13,7 @@ import { judgedCell, type Reason, type ScenarioAdvice } from '../../advice/advis
 import type { Interval } from '../../analysis/stats.js'
 import type { Curve } from '../../analysis/curves.js'
 import { barChart, cdfChart, curveChart, type BarItem } from '../charts.js'
-import { countLabel, crossingSentence, curveCounts, curveRows, curveScale, curveTitle, endpointSentences } from '../curve-text.js'
+import { countLabel, crossingSentences, curveCounts, curveRows, curveScale, curveTitle, endpointSentences } from '../curve-text.js'
 import { cellLabel, figureText, precisionLabel, signedPercent, halfWidth, latencyFigure, machineOf, metricFigure, overheadText, shortTime } from '../format.js'
 import { escapeXml as esc } from '../html-escape.js'
 import { rowKeyOf, type CellGroup, type ReportModel, type RowInfo, type RunReport } from '../model.js'
@@ -405,7 +405,7 @@ function curveBlock(curve: Curve): string {
     return { name: l.implementation, values: counts.map((n) => (at(n)?.value ?? Number.NaN) / scale), ci95: counts.map((n) => at(n)?.ci95?.map((v) => v / scale) as [number, number] | undefined) }
   })
   const unit = curve.metric === 'throughput_bps' ? 'Gbit/s' : curve.unit
-  const sentences = [...endpointSentences(curve), ...curve.crossings.filter((x) => x.kind !== 'same').map((x) => crossingSentence(curve, x))]
+  const sentences = [...endpointSentences(curve), ...crossingSentences(curve)]
   return `<h3>${esc(curveTitle(curve))}</h3>
 ${figure(curveChart({ title: '', unit, counts: counts.map(countLabel), xName: curve.axis === 'policy' ? 'rules (N)' : 'Services (N)', series }))}
 <table class="sortable"><thead><tr><th>implementation</th>${counts.map((n) => `<th>${esc(countLabel(n))}</th>`).join('')}</tr></thead><tbody>${curveRows(curve).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>

@@ -1,6 +1,6 @@
 /** The comparison tables with the environment, for a wiki page or a pull request. */
 import type { Curve } from '../../analysis/curves.js'
-import { countLabel, crossingSentence, curveCounts, curveRows, curveTitle, endpointSentences } from '../curve-text.js'
+import { countLabel, crossingSentences, curveCounts, curveRows, curveTitle, endpointSentences } from '../curve-text.js'
 import { machineOf } from '../format.js'
 import type { ReportModel, RunReport } from '../model.js'
 import { comparisonBlocks, legend, type TableBlock } from '../table.js'
@@ -45,7 +45,7 @@ function changeSection(model: ReportModel, other: RunReport, reference: RunRepor
 /** A curve against N as a table, then how each implementation ends up and where they cross. */
 function curveMarkdown(curve: Curve): string[] {
   const block = { title: curveTitle(curve), headers: ['implementation', ...curveCounts(curve).map(countLabel)], rows: curveRows(curve) }
-  const told = curve.crossings.filter((x) => x.kind !== 'same').map((x) => crossingSentence(curve, x))
+  const told = crossingSentences(curve)
   return [...markdownTable(block), ...[...endpointSentences(curve), ...told].map((s) => `- ${s}`), '']
 }
 

@@ -4,7 +4,7 @@
  */
 import type { CellComparison } from '../../analysis/compare.js'
 import type { Curve } from '../../analysis/curves.js'
-import { countLabel, crossingSentence, curveCounts, curveRows, curveTitle, endpointSentences } from '../curve-text.js'
+import { countLabel, crossingSentences, curveCounts, curveRows, curveTitle, endpointSentences } from '../curve-text.js'
 import { variantTag } from '../../measure/tests.js'
 import { machineOf, overheadText, precisionLabel, shortTime } from '../format.js'
 import type { ReportModel, RunReport } from '../model.js'
@@ -41,7 +41,7 @@ function runText(report: RunReport): string {
 
 /** A curve against N: its table (value ± half the CI, change against N = 0), then how it ends and what crosses. */
 function curveText(curve: Curve): string[] {
-  const told = curve.crossings.filter((x) => x.kind !== 'same').map((x) => crossingSentence(curve, x))
+  const told = crossingSentences(curve)
   return [
     curveTitle(curve),
     table(['implementation', ...curveCounts(curve).map(countLabel)], curveRows(curve)),
