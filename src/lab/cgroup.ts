@@ -12,20 +12,13 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CnibenchError } from '../errors.js'
 import { run } from '../exec/run.js'
+import { isMountPoint, mountPointOf } from '../system/mounts.js'
 import { labDir } from './state.js'
 
 const PREFIX = 'cnibench-'
 
 /** Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host). */
-export async function cgroup2Root(): Promise<string | undefined> {
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
-  for (const line of mounts.split('\n')) {
-    // fields: id parent major:minor root mountpoint options ... - fstype source superoptions
-    const [before, after] = line.split(' - ')
-    if (after?.split(' ')[0] === 'cgroup2') return before?.split(' ')[4]
-  }
-  return undefined
-}
+export const cgroup2Root = () => mountPointOf('cgroup2')
 
 export async function labCgroupPath(lab: string): Promise<string> {
   const root = await cgroup2Root()
@@ -102,6 +95,5 @@ export async function withLabBpffs<T>(lab: string, use: (dir: string) => Promise
 /** Unmount the lab's bpffs if it is mounted (a crash during a load); pins there go with it. */
 export async function unmountLabBpffs(lab: string): Promise<void> {
   const dir = join(labDir(lab), 'bpffs')
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
-  if (mounts.split('\n').some((line) => line.split(' ')[4] === dir)) await run(['umount', dir], { allowFailure: true })
+  if (await isMountPoint(dir)) await run(['umount', dir], { allowFailure: true })
 }

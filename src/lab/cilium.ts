@@ -77,26 +77,47 @@ export function ciliumWire(plan: LabPlan, script: Script, mode: CiliumMode): voi
   }
 }
 
+/**
+ * How pods are attached, for the programs' maps: the host-side device of each pod and the two MACs a packet delivered
+ * into the pod carries. Cilium's lxc devices have fixed MACs; another plugin's (Calico's cali devices, in the
+ * calico-ebpf datapath) are read from the live lab.
+ */
+export interface EbpfPodAttachment {
+  hostDevice(plan: LabPlan, pod: PodPlan): string
+  macs(plan: LabPlan, pod: PodPlan, runtime: LabRuntime): Promise<{ podMac: string; hostMac: string }>
+}
+
+const ciliumPods: EbpfPodAttachment = {
+  hostDevice: (plan, pod) => hostIfName(plan, pod, 'lxc'),
+  macs: async (_plan, pod) => ({ podMac: podMac(pod), hostMac: lxcMac(pod) }),
+}
+
 /** Attach the programs and fill every instance's maps. */
-export async function ciliumStart(plan: LabPlan, runtime: LabRuntime, mode: CiliumMode): Promise<void> {
+export function ciliumStart(plan: LabPlan, runtime: LabRuntime, mode: CiliumMode): Promise<void> {
+  return startEbpfHostRouting(plan, runtime, mode, ciliumPods)
+}
+
+/**
+ * eBPF host routing as Cilium does it, on any routed-veth pod attachment: cil_from_container at ingress of each pod's
+ * host device, cil_from_netdev on eth0 (native routing) or cil_from_overlay on cilium_vxlan, and their maps filled.
+ */
+export async function startEbpfHostRouting(plan: LabPlan, runtime: LabRuntime, mode: CiliumMode, pods: EbpfPodAttachment): Promise<void> {
   const updates: MapUpdate[] = []
   for (const node of plan.nodes) {
     const links = await runtime.links(node.netns)
     const ifindex = (name: string) => links.find((l) => l.ifname === name)?.ifindex ?? 0
     const local = plan.pods.filter((p) => p.node === node.name)
     const programs: AttachedProgram[] = []
-    for (const pod of local) programs.push(await attachTc(node.netns, hostIfName(plan, pod, 'lxc'), 'ingress', 'cilium', 'cil_from_container'))
+    for (const pod of local) programs.push(await attachTc(node.netns, pods.hostDevice(plan, pod), 'ingress', 'cilium', 'cil_from_container'))
     programs.push(mode === 'native'
       ? await attachTc(node.netns, 'eth0', 'ingress', 'cilium', 'cil_from_netdev')
       : await attachTc(node.netns, 'cilium_vxlan', 'ingress', 'cilium', 'cil_from_overlay'))
     const config = encodeCiliumConfig({ tunnel: mode === 'vxlan', underlayIfindex: ifindex('eth0'), vxlanIfindex: ifindex('cilium_vxlan'), vni: VNI })
+    const endpoints = await Promise.all(local.map(async (pod) => ({ pod, value: encodeEndpoint({ ifindex: ifindex(pods.hostDevice(plan, pod)), ...(await pods.macs(plan, pod, runtime)) }) })))
     for (const program of programs) {
       // A program holds only the maps its code uses (cil_from_netdev has no config).
       if ('config' in program.maps) updates.push({ program, map: 'config', key: u32(0), value: config })
-      for (const pod of local) {
-        const endpoint = encodeEndpoint({ ifindex: ifindex(hostIfName(plan, pod, 'lxc')), podMac: podMac(pod), hostMac: lxcMac(pod) })
-        updates.push({ program, map: 'endpoints', key: ipBytes(pod.ip), value: endpoint })
-      }
+      for (const { pod, value } of endpoints) updates.push({ program, map: 'endpoints', key: ipBytes(pod.ip), value })
       if ('remote_blocks' in program.maps) {
         for (const peer of plan.nodes.filter((p) => p !== node)) updates.push({ program, map: 'remote_blocks', key: lpmKey(peer.podCidr), value: ipBytes(peer.underlayIp) })
       }
@@ -116,10 +137,10 @@ export function encodeEndpoint(e: { ifindex: number; podMac: string; hostMac: st
 }
 
 /** Per node, each program's counters: the proof that packets took the eBPF path. */
-export async function ciliumInspect(plan: LabPlan): Promise<InspectSection[]> {
+export async function ciliumInspect(plan: LabPlan, pods: EbpfPodAttachment = ciliumPods): Promise<InspectSection[]> {
   const sections: InspectSection[] = []
   for (const node of plan.nodes) {
-    const devices = ['eth0', 'cilium_vxlan', ...plan.pods.filter((p) => p.node === node.name).map((p) => hostIfName(plan, p, 'lxc'))]
+    const devices = ['eth0', 'cilium_vxlan', ...plan.pods.filter((p) => p.node === node.name).map((p) => pods.hostDevice(plan, p))]
     const rows: string[][] = []
     for (const device of devices) {
       for (const p of await attachedPrograms(node.netns, device).catch(() => [])) {

@@ -15,6 +15,10 @@ const metricNames: Record<Curve['metric'], string> = {
 }
 
 const axisNames: Record<Curve['axis'], string> = { policy: 'policy rules', services: 'Services' }
+const axisUnits: Record<Curve['axis'], [string, string]> = { policy: ['policy rule', 'policy rules'], services: ['Service', 'Services'] }
+
+/** "1 Service", "10,000 policy rules". */
+const counted = (c: Pick<Curve, 'axis'>, n: number) => `${countLabel(n)} ${axisUnits[c.axis][n === 1 ? 0 : 1]}`
 
 export function curveTitle(c: Curve): string {
   const flows = c.parallel > 1 ? ` ×${c.parallel}` : ''
@@ -61,17 +65,16 @@ export function endpointSentences(c: Curve): string[] {
     const o = last.overhead
     const flat = o.ci95 ? o.ci95[0] <= 0 && o.ci95[1] >= 0 : Math.abs(o.value) < 0.02
     const verdict = flat ? 'flat: within its CI of N = 0' : o.value > 0.5 ? (c.better === 'higher' ? 'falls away' : 'climbs steeply') : o.value > 0 ? 'costs' : 'gains'
-    return [`${l.implementation} at ${countLabel(last.n)} ${axisNames[c.axis]}: ${overheadText(o)} against none (${verdict})`]
+    return [`${l.implementation} at ${counted(c, last.n)}: ${overheadText(o)} against none (${verdict})`]
   })
 }
 
 export function crossingSentence(c: Curve, x: Crossing): string {
   const other = x.better === x.a ? x.b : x.a
-  const unit = axisNames[c.axis]
   if (x.kind === 'same') return `${x.a} and ${x.b}: indistinguishable at every N measured (95% CIs overlap)`
-  if (x.kind === 'separate') return `${x.better} is better than ${other} from ${countLabel(x.at as number)} ${unit} on (indistinguishable below)`
+  if (x.kind === 'separate') return `${x.better} is better than ${other} from ${counted(c, x.at as number)} on (indistinguishable below)`
   const [from, to] = x.between as [number, number]
-  return `${x.a} and ${x.b} cross between ${countLabel(from)} and ${countLabel(to)} ${unit}: ${x.better} is better from ${countLabel(to)} on`
+  return `${x.a} and ${x.b} cross between ${countLabel(from)} and ${counted(c, to)}: ${x.better} is better from ${countLabel(to)} on`
 }
 
 /**
@@ -92,7 +95,7 @@ export function crossingSentences(c: Curve): string[] {
   const grouped = [...separations].map(([key, winners]) => {
     const [loser, at] = key.split('\u0000') as [string, string]
     const who = winners.length === 1 ? `${winners[0]} is` : `${winners.slice(0, -1).join(', ')} and ${winners.at(-1)} are`
-    return `${who} better than ${loser} from ${countLabel(Number(at))} ${axisNames[c.axis]} on (indistinguishable below)`
+    return `${who} better than ${loser} from ${counted(c, Number(at))} on (indistinguishable below)`
   })
   return [...grouped, ...lines]
 }

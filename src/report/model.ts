@@ -138,7 +138,8 @@ function buildRunReport(data: RunData): RunReport {
     findings: findFindings(untreated, rows),
     advice: advise(untreated),
     curves: buildCurves(summary),
-    paths: summary.testbeds.flatMap((t) =>
+    // A treated lab's path is its untreated lab's: drawn once.
+    paths: summary.testbeds.filter((t) => !isTreated(t.variant)).flatMap((t) =>
       ((t.facts['paths'] ?? []) as StoredPath[]).map((path) => ({ testbed: t.key, datapath: t.datapath, row: rowKeyOf(t), path })),
     ),
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { batch } from '../exec/netns.js'
 import { run } from '../exec/run.js'
+import { mountPointOf } from './mounts.js'
 import { bpfObjectPath } from './paths.js'
 
 export const features = [
@@ -24,6 +25,11 @@ export const features = [
   'tun',
   'openvswitch',
   'tc-bpf',
+  'iptables',
+  'nftables',
+  'ipset',
+  'ipvs',
+  'cgroup2',
 ] as const
 export type Feature = (typeof features)[number]
 
@@ -47,7 +53,7 @@ interface ProbeSpec {
 /** The veth the probe creates, left in the scratch namespace for other readings (its offloads). */
 export const VETH_PROBE_DEVICE = 'cnbp0'
 
-const specs: Record<Exclude<Feature, 'tc-bpf' | 'tun'>, ProbeSpec> = {
+const specs: Record<Exclude<Feature, 'tc-bpf' | 'tun' | 'iptables' | 'nftables' | 'ipset' | 'ipvs' | 'cgroup2'>, ProbeSpec> = {
   veth: { ipLine: 'link add cnbp0 type veth peer name cnbp1', kconfig: 'CONFIG_VETH', module: 'veth', what: 'veth pairs' },
   bridge: { ipLine: 'link add cnbbr type bridge', kconfig: 'CONFIG_BRIDGE', module: 'bridge', what: 'Linux bridges' },
   vxlan: { ipLine: 'link add cnbvx type vxlan id 1 dstport 8472', kconfig: 'CONFIG_VXLAN', module: 'vxlan', what: 'VXLAN' },
@@ -96,7 +102,55 @@ export async function probeFeatures(netns: string): Promise<FeatureProbe[]> {
   }
   results.push(await probeTun(netns))
   results.push(await probeTcBpf(netns))
+  for (const probe of netfilterProbes) results.push(await probeByTool(netns, probe))
+  results.push(await probeCgroup2())
   return results
+}
+
+interface ToolProbeSpec {
+  feature: Feature
+  /** Run inside the probe namespace; succeeds only when the kernel has the feature. */
+  argv: string[]
+  kconfig: string
+  module: string
+  what: string
+  /** What cnibench uses it for, said when it is missing. */
+  usedFor: string
+  /** The fix, when it is not "install the tool or load the module". */
+  fix?: string
+}
+
+/** Netfilter back ends and IPVS, tried with their own tools inside the probe namespace (rules die with it). */
+const netfilterProbes: ToolProbeSpec[] = [
+  { feature: 'iptables', argv: ['iptables-legacy', '-w', '-t', 'nat', '-N', 'CNB-PROBE'], kconfig: 'CONFIG_IP_NF_IPTABLES, CONFIG_IP_NF_NAT', module: 'ip_tables', what: 'legacy iptables (x_tables) with NAT', usedFor: 'policy and Services as iptables-legacy' },
+  { feature: 'nftables', argv: ['nft', 'add table ip cnbprobe; add chain ip cnbprobe c { type nat hook prerouting priority dstnat; }'], kconfig: 'CONFIG_NF_TABLES, CONFIG_NFT_NAT', module: 'nf_tables', what: 'nftables with NAT', usedFor: 'policy as nft/nft-set/iptables-nft, Services as nftables/iptables-nft' },
+  { feature: 'ipset', argv: ['ipset', 'create', 'cnbprobe', 'hash:ip,port'], kconfig: 'CONFIG_IP_SET_HASH_IPPORT', module: 'ip_set_hash_ipport', what: 'ipset hash:ip,port', usedFor: 'policy as ipset' },
+  // ipvsadm is not installed for this alone: the proc file exists once IPVS is loaded, else the module must exist
+  // (nothing is loaded to find out).
+  { feature: 'ipvs', argv: ['sh', '-c', 'test -e /proc/net/ip_vs || modinfo -F filename ip_vs >/dev/null 2>&1'], kconfig: 'CONFIG_IP_VS', module: 'ip_vs', what: 'IPVS', usedFor: "kube-proxy's IPVS mode, which cnibench therefore does not offer", fix: 'use a kernel built with CONFIG_IP_VS (the ip_vs module)' },
+]
+
+async function probeByTool(netns: string, spec: ToolProbeSpec): Promise<FeatureProbe> {
+  const result = await run(['ip', 'netns', 'exec', netns, ...spec.argv], { allowFailure: true }).catch((e: unknown) => ({ code: -1, stdout: '', stderr: e instanceof Error ? e.message : String(e) }))
+  const ok = result.code === 0
+  const why = result.stderr.split('\n').find((l) => l.trim())?.trim() ?? `exit ${result.code}`
+  return {
+    feature: spec.feature,
+    available: ok,
+    reason: ok ? '' : `no ${spec.what} here (${spec.kconfig}), needed for ${spec.usedFor}: ${why}`,
+    fix: ok ? '' : (spec.fix ?? `install the tool (scripts/bootstrap.sh does) or load the module (\`modprobe ${spec.module}\`), or use a kernel built with ${spec.kconfig}`),
+  }
+}
+
+/** A mounted cgroup v2 hierarchy: what socket-level load balancing (cgroup/connect4) attaches to. */
+async function probeCgroup2(): Promise<FeatureProbe> {
+  const root = await mountPointOf('cgroup2')
+  return {
+    feature: 'cgroup2',
+    available: root !== undefined,
+    reason: root ? '' : 'no cgroup v2 hierarchy is mounted, which socket-level load balancing (--proxy ebpf-socket) attaches to',
+    fix: root ? '' : 'boot with the unified or hybrid cgroup hierarchy (systemd.unified_cgroup_hierarchy), or mount cgroup2',
+  }
 }
 
 async function probeLink(netns: string, feature: keyof typeof specs, spec: ProbeSpec): Promise<FeatureProbe> {

@@ -40,6 +40,7 @@ const wireCapture: Record<string, string> = {
   'flannel-udp': 'udp port 8285',
   'calico-bgp': 'tcp and host 10.244.2.2', // the pods' own addresses, unencapsulated
   'cilium-native': 'tcp and host 10.244.2.2',
+  'calico-ebpf': 'tcp and host 10.244.2.2',
 }
 
 /** Sum of a numeric column of the inspect sections whose title matches, for one node. */
@@ -101,6 +102,14 @@ const expectations: Record<string, (o: Observed) => void> = {
     expect(inspectTotal(o, 'node1', /eBPF programs/, 'REDIRECT_NEIGH')).toBeGreaterThan(100)
     expect(inspectTotal(o, 'node2', /eBPF programs/, 'REDIRECT_PEER')).toBeGreaterThan(100)
     // The node's stack is bypassed: node2's eth0 received the traffic, but nothing was forwarded through its routes.
+    expect(o.path.hops.some((h) => h.note?.includes('redirect_peer'))).toBe(true)
+  },
+  'calico-ebpf'(o) {
+    // Calico's attachment and BGP routes, with the forward path replaced by the tc programs on cali and eth0.
+    expect(o.captured.length, 'unencapsulated pod traffic on node1 eth0').toBeGreaterThan(0)
+    expect(inspectTotal(o, 'node1', /eBPF programs/, 'REDIRECT_NEIGH')).toBeGreaterThan(100)
+    expect(inspectTotal(o, 'node2', /eBPF programs/, 'REDIRECT_PEER')).toBeGreaterThan(100)
+    expect(o.inspect.some((s) => /routes node1 learnt over BGP/.test(s.title) && s.rows.length > 0)).toBe(true)
     expect(o.path.hops.some((h) => h.note?.includes('redirect_peer'))).toBe(true)
   },
   'cilium-vxlan'(o) {

@@ -101,6 +101,17 @@ describe('Service variants', () => {
   })
 })
 
+describe('doctor', () => {
+  it('probes the netfilter back ends, ipset, IPVS and cgroup v2 by trying them, with a reason for what is missing', async () => {
+    const doctor = await cnibenchJson<{ features: { feature: string; available: boolean; reason: string }[] }>(['doctor', '--json'])
+    const feature = (name: string) => doctor.features.find((f) => f.feature === name)
+    for (const name of ['iptables', 'nftables', 'ipset', 'cgroup2']) expect(feature(name)?.available, name).toBe(true)
+    const ipvs = feature('ipvs')
+    expect(ipvs).toBeDefined()
+    if (!ipvs?.available) expect(ipvs?.reason).toMatch(/no IPVS here \(CONFIG_IP_VS\), needed for kube-proxy's IPVS mode/)
+  })
+})
+
 describe('cnibench run with treatments', () => {
   const SERVICES = ['--datapaths', 'calico-bgp', '--tests', 'TCP_CRR', '--services', '0,5', '--proxy', 'ebpf-socket,iptables-legacy', '--duration', '0.5', '--warmup', '0', '--precision', 'off', '--no-report']
 

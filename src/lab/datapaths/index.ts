@@ -5,6 +5,7 @@
 import { CnibenchError } from '../../errors.js'
 import { factsOf, type Datapath, type DatapathOptions } from '../datapath.js'
 import { calicoBgp } from './calico-bgp.js'
+import { calicoEbpf } from './calico-ebpf.js'
 import { calicoCrosssubnet } from './calico-crosssubnet.js'
 import { calicoIpip } from './calico-ipip.js'
 import { calicoVxlan } from './calico-vxlan.js'
@@ -25,6 +26,7 @@ export const datapaths = {
   'calico-ipip': calicoIpip,
   'calico-vxlan': calicoVxlan,
   'calico-crosssubnet': calicoCrosssubnet,
+  'calico-ebpf': calicoEbpf,
   'flannel-host-gw': flannelHostGw,
   'flannel-vxlan': flannelVxlan,
   'flannel-udp': flannelUdp,

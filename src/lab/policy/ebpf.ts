@@ -5,7 +5,7 @@
  */
 import { bpfObjectPath } from '../../system/paths.js'
 import { attachTc, ipBytes, updateMaps } from '../bpf.js'
-import { needsBuilt, needsTool } from '../datapath.js'
+import { needsBuilt, needsFeature, needsTool } from '../datapath.js'
 import { listedPort, type PolicyImplementation } from './policy.js'
 
 /** struct addr_port of bpf/lib/common.h: address and port in network byte order, two bytes of padding. */
@@ -18,7 +18,7 @@ export function addrPortKey(ip: string, port: number): Buffer {
 
 export const ebpfPolicy: PolicyImplementation = {
   describe: (t) => `eBPF: a hash-map lookup in a tc program at ingress of ${t.podDevice} in ${t.podNetns}`,
-  requires: [needsBuilt(bpfObjectPath('policy'), 'the eBPF policy program'), needsTool('bpftool')],
+  requires: [needsBuilt(bpfObjectPath('policy'), 'the eBPF policy program'), needsTool('bpftool'), needsFeature('tc-bpf')],
   async load(target, rules) {
     const program = await attachTc(target.podNetns, target.podDevice, 'ingress', 'policy', 'cnb_policy')
     const one = Buffer.from([1])

@@ -4,7 +4,7 @@
  */
 import { inNetns } from '../../exec/netns.js'
 import { run } from '../../exec/run.js'
-import { needsTool } from '../datapath.js'
+import { needsFeature, needsTool } from '../datapath.js'
 import { chainOf } from './iptables.js'
 import { listedPort, type PolicyImplementation } from './policy.js'
 
@@ -12,7 +12,7 @@ const SET = 'cnibench-blocked'
 
 export const ipsetPolicy: PolicyImplementation = {
   describe: (t) => `ipset hash:ip,port matched by one iptables (legacy) rule in the ${chainOf(t)} chain of ${t.netns}`,
-  requires: [needsTool('ipset'), needsTool('iptables-legacy')],
+  requires: [needsTool('ipset'), needsTool('iptables-legacy'), needsFeature('ipset'), needsFeature('iptables')],
   async load(target, rules) {
     const members = Array.from({ length: rules.count }, (_, i) => `add ${SET} ${target.podIp},tcp:${listedPort(i)}`)
     await run(inNetns(target.netns, ['ipset', 'restore']), { input: [`create ${SET} hash:ip,port maxelem ${Math.max(65536, rules.count)}`, ...members, ''].join('\n') })

@@ -5,7 +5,7 @@
  */
 import { inNetns } from '../../exec/netns.js'
 import { run } from '../../exec/run.js'
-import { needsTool } from '../datapath.js'
+import { needsFeature, needsTool } from '../datapath.js'
 import { listedPort, type PolicyImplementation, type PolicyRules, type PolicyTarget } from './policy.js'
 
 export const chainOf = (target: PolicyTarget) => (target.hook === 'forward' ? 'FORWARD' : 'INPUT')
@@ -24,7 +24,7 @@ function iptablesPolicy(backend: 'legacy' | 'nft'): PolicyImplementation {
   const restore = `iptables-${backend}-restore`
   return {
     describe: (t) => `iptables (${backend === 'legacy' ? 'legacy x_tables' : 'nf_tables back end'}): a linear list in the ${chainOf(t)} chain of ${t.netns}`,
-    requires: [needsTool(`iptables-${backend}`)],
+    requires: [needsTool(`iptables-${backend}`), needsFeature(backend === 'legacy' ? 'iptables' : 'nftables')],
     load: async (target, rules) => {
       await run(inNetns(target.netns, [restore]), { input: iptablesPolicyText(target, rules) })
     },

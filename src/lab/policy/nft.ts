@@ -4,7 +4,7 @@
  */
 import { inNetns } from '../../exec/netns.js'
 import { run } from '../../exec/run.js'
-import { needsTool } from '../datapath.js'
+import { needsFeature, needsTool } from '../datapath.js'
 import { listedPort, type PolicyImplementation, type PolicyRules, type PolicyTarget } from './policy.js'
 
 export const NFT_TABLE = 'cnibench_policy'
@@ -31,6 +31,6 @@ export async function loadNft(netns: string, text: string): Promise<void> {
 
 export const nftPolicy: PolicyImplementation = {
   describe: (t) => `nftables: a linear list of rules in a ${t.hook} base chain of ${t.netns}`,
-  requires: [needsTool('nft')],
+  requires: [needsTool('nft'), needsFeature('nftables')],
   load: (target, rules) => loadNft(target.netns, nftPolicyTable(target, rules, Array.from({ length: rules.count }, (_, i) => `ip daddr ${target.podIp} tcp dport ${listedPort(i)} drop`))),
 }

@@ -8,13 +8,13 @@ import { run } from '../../exec/run.js'
 import { bpfObjectPath } from '../../system/paths.js'
 import { loadedProgram, updateMaps } from '../bpf.js'
 import { createLabCgroup, withLabBpffs } from '../cgroup.js'
-import { needsBuilt, needsTool } from '../datapath.js'
+import { needsBuilt, needsFeature, needsTool } from '../datapath.js'
 import { serviceUpdates } from './bpf-maps.js'
 import type { ServiceProxy } from './services.js'
 
 export const ebpfSocketProxy: ServiceProxy = {
   describe: (t) => `eBPF socket-level LB: cgroup/connect4 on cgroup cnibench-${t.lab}, which holds only the measuring client`,
-  requires: [needsBuilt(bpfObjectPath('sock_lb'), 'the eBPF socket load-balancing program'), needsTool('bpftool')],
+  requires: [needsBuilt(bpfObjectPath('sock_lb'), 'the eBPF socket load-balancing program'), needsTool('bpftool'), needsFeature('cgroup2')],
   problem: () => undefined,
   async load(target, services) {
     const cgroup = await createLabCgroup(target.lab)

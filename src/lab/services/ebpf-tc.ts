@@ -5,14 +5,14 @@
  */
 import { bpfObjectPath } from '../../system/paths.js'
 import { attachTc, updateMaps } from '../bpf.js'
-import { needsBuilt, needsTool } from '../datapath.js'
+import { needsBuilt, needsFeature, needsTool } from '../datapath.js'
 import { addrPortKey } from '../policy/ebpf.js'
 import { serviceUpdates } from './bpf-maps.js'
 import type { ServiceProxy } from './services.js'
 
 export const ebpfTcProxy: ServiceProxy = {
   describe: (t) => `eBPF at tc: a hash-map lookup and DNAT at egress of ${t.clientDevice} in ${t.clientNetns}, reverse NAT at its ingress`,
-  requires: [needsBuilt(bpfObjectPath('lb'), 'the eBPF Service program'), needsTool('bpftool')],
+  requires: [needsBuilt(bpfObjectPath('lb'), 'the eBPF Service program'), needsTool('bpftool'), needsFeature('tc-bpf')],
   problem(datapath) {
     if (datapath.addressing === 'host') return 'a host-network client has no pod interface for the tc program (Cilium serves it with socket-level load balancing: --proxy ebpf-socket)'
     if (datapath.addressing === 'underlay') return `${datapath.name}'s pods reach a ClusterIP through the underlay's router, which the rewritten packets would never leave (use --proxy ebpf-socket)`

@@ -6,7 +6,7 @@
  */
 import { inNetns } from '../../exec/netns.js'
 import { run } from '../../exec/run.js'
-import { needsTool } from '../datapath.js'
+import { needsFeature, needsTool } from '../datapath.js'
 import { needsNodeNetfilter, type ServiceEntry, type ServiceProxy, type ServicesTarget } from './services.js'
 
 /** The iptables-restore input for `services` (pure). */
@@ -41,7 +41,7 @@ export function kubeProxyIptablesText(target: ServicesTarget, services: readonly
 function kubeProxyIptables(backend: 'legacy' | 'nft'): ServiceProxy {
   return {
     describe: (t) => `kube-proxy iptables mode (${backend === 'legacy' ? 'legacy x_tables' : 'nf_tables back end'}): KUBE-SERVICES walked in order, in the nat ${t.hook} hook of ${t.nodeNetns}`,
-    requires: [needsTool(`iptables-${backend}`)],
+    requires: [needsTool(`iptables-${backend}`), needsFeature(backend === 'legacy' ? 'iptables' : 'nftables')],
     problem: needsNodeNetfilter,
     async load(target, services) {
       await run(inNetns(target.nodeNetns, [`iptables-${backend}-restore`]), { input: kubeProxyIptablesText(target, services) })

@@ -3,7 +3,7 @@
  * chain, which picks an endpoint chain with `numgen random`, which DNATs. The Service lookup is one hash probe
  * whatever N is; the cost is in loading (a chain per Service and per endpoint).
  */
-import { needsTool } from '../datapath.js'
+import { needsFeature, needsTool } from '../datapath.js'
 import { loadNft } from '../policy/nft.js'
 import { needsNodeNetfilter, type ServiceEntry, type ServiceProxy, type ServicesTarget } from './services.js'
 
@@ -42,7 +42,7 @@ export function kubeProxyNftablesText(target: ServicesTarget, services: readonly
 
 export const kubeProxyNftables: ServiceProxy = {
   describe: (t) => `kube-proxy nftables mode: one verdict-map lookup, in the nat ${t.hook} hook of ${t.nodeNetns}`,
-  requires: [needsTool('nft')],
+  requires: [needsTool('nft'), needsFeature('nftables')],
   problem: needsNodeNetfilter,
   async load(target, services) {
     await loadNft(target.nodeNetns, kubeProxyNftablesText(target, services))
