@@ -16,7 +16,7 @@ const rounds = Number(process.argv[2] ?? 5)
 const N = 10_000
 const spec = { durationS: 1, warmupS: 0.5, parallel: 1 }
 const values = new Map<string, number[]>()
-const push = (key: string, v: number | undefined) => values.set(key, [...(values.get(key) ?? []), v ?? Number.NaN])
+const push = (key: string, v: number | undefined): void => void values.set(key, [...(values.get(key) ?? []), v ?? Number.NaN])
 const m = (key: string) => median(values.get(key) ?? [])
 
 const labs: [string, Treatments][] = [

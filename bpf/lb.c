@@ -2,7 +2,7 @@
 /*
  * ClusterIP Services as Cilium's kube-proxy replacement handles them per packet, reduced to what costs: at the tc
  * hook of the client pod's interface, one hash lookup of (ClusterIP, port); a hit picks a backend from the packet's
- * flow hash (every packet of a connection gets the same one) and rewrites the destination with checksum updates
+ * 4-tuple hash (every packet of a connection gets the same one) and rewrites the destination with checksum updates
  * (cnb_lb_dnat, egress); replies get the Service's address back from a reverse map (cnb_lb_rev, ingress). Stateless:
  * there is no connection-tracking entry, as in Cilium's datapath for a client pod, unlike kube-proxy's conntrack.
  * Maps are filled from TypeScript (src/lab/services/ebpf-tc.ts).
@@ -67,6 +67,11 @@ int cnb_lb_dnat(struct __sk_buff *skb)
 		count(CNB_PASS);
 		return TC_ACT_OK;
 	}
+	/*
+	 * The flow dissector's hash of the 4-tuple: the same for every packet of a connection. A local socket's packets
+	 * would otherwise carry its random txhash, which the kernel re-rolls after a retransmission timeout.
+	 */
+	bpf_set_hash_invalid(skb);
 	__u32 pick = bpf_get_hash_recalc(skb) % svc->count;
 	if (pick >= LB_MAX_BACKENDS)
 		return TC_ACT_OK;

@@ -10,12 +10,13 @@
  *   cnb-perf server --port P [--bind IP]
  *   cnb-perf client --server IP --port P --test TEST --size N [--response N] --duration S [--warmup S]
  *                   [--server-cpu N] [--rate BITS_PER_S]
- *   cnb-perf server --port P [--bind IP] --direct 1 --test TCP_RR|TCP_CRR --size N [--response N]
+ *   cnb-perf server --port P [--bind IP] --direct 1 --test TCP_RR|TCP_CRR --size N [--response N] [--workers N]
  *   cnb-perf client ... --direct 1
  *
  * Direct mode is for a server behind a load balancer (a Kubernetes Service): no control connection and no session,
  * so every data connection stands alone and may reach another backend. The server is started per sample with the
- * test and sizes on its command line, and serves every connection on its one port from a few pre-forked workers;
+ * test and sizes on its command line, and serves every connection on its one port from pre-forked workers (one per
+ * flow of the sample, at least four);
  * the client reports its own side only ("server": null). The transaction loops are the same as in session mode.
  *   cnb-perf --version
  *
@@ -394,7 +395,7 @@ static int listen_on(const char *bind_ip, int port, int backlog)
 	return listener;
 }
 
-#define DIRECT_WORKERS 4 /* concurrent connections a direct server serves: flows of one sample */
+#define DIRECT_WORKERS 4 /* concurrent connections a direct server serves by default (--workers: a sample's flows) */
 
 /* One direct-mode worker: take connections from the shared listener and serve each to its end. */
 static void direct_worker(int listener, int test, int size, int response)
@@ -422,10 +423,10 @@ static void direct_worker(int listener, int test, int size, int response)
 	}
 }
 
-static int direct_server(const char *bind_ip, int port, int test, int size, int response)
+static int direct_server(const char *bind_ip, int port, int test, int size, int response, int workers)
 {
 	int listener = listen_on(bind_ip, port, 4096);
-	for (int i = 0; i < DIRECT_WORKERS; i++) {
+	for (int i = 0; i < workers; i++) {
 		pid_t child = fork();
 		if (child < 0)
 			fail("fork");
@@ -779,7 +780,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	const char *bind_ip = "0.0.0.0", *server_ip = NULL;
-	int port = 0, server_cpu = -1, direct = 0;
+	int port = 0, server_cpu = -1, direct = 0, workers = DIRECT_WORKERS;
 	result.test = -1;
 	result.response = -1;
 	for (int i = 2; i < argc; i += 2) {
@@ -797,6 +798,7 @@ int main(int argc, char **argv)
 		else if (strcmp(key, "--server-cpu") == 0) server_cpu = atoi(value);
 		else if (strcmp(key, "--rate") == 0) result.rate_bps = atof(value);
 		else if (strcmp(key, "--direct") == 0) direct = atoi(value);
+		else if (strcmp(key, "--workers") == 0) workers = atoi(value);
 		else usage();
 	}
 	if (port <= 0 || port > 65535)
@@ -807,10 +809,10 @@ int main(int argc, char **argv)
 	}
 	if (direct && result.response < 0)
 		result.response = result.size;
-	if (direct && (result.size <= 0 || result.size > MAX_MESSAGE || result.response <= 0 || result.response > MAX_MESSAGE))
+	if (direct && (result.size <= 0 || result.size > MAX_MESSAGE || result.response <= 0 || result.response > MAX_MESSAGE || workers < 1 || workers > 256))
 		usage();
 	if (strcmp(argv[1], "server") == 0)
-		return direct ? direct_server(bind_ip, port, result.test, result.size, result.response) : server(bind_ip, port);
+		return direct ? direct_server(bind_ip, port, result.test, result.size, result.response, workers) : server(bind_ip, port);
 	if (strcmp(argv[1], "client") != 0 || !server_ip || result.test < 0 || result.size <= 0 || result.size > MAX_MESSAGE ||
 	    result.duration_ms <= 0 || result.warmup_ms < 0)
 		usage();

@@ -5,7 +5,7 @@
  * means the two 95% CIs overlap: a crossing is only claimed where the order is clear on both sides of it. Pure.
  */
 import { metricInfo } from '../measure/metrics.js'
-import { canonicalVariant, cellKey, variantAxes } from '../measure/tests.js'
+import { canonicalVariant, cellKey, variantAxes, type Variant } from '../measure/tests.js'
 import { policyOf, servicesOf } from '../measure/treatments.js'
 import type { Interval } from './stats.js'
 import type { CellSummary, MetricSummary, Overhead, PooledLatency, RunSummary } from './summary.js'
@@ -33,13 +33,16 @@ export interface CurveLine {
 export interface Crossing {
   a: string
   b: string
-  /** 'cross': the better one changes between two counts; 'separate': indistinguishable, then one is better from `at`. */
-  kind: 'cross' | 'separate' | 'same'
-  /** The better of the two where they are told apart (at the largest count). */
+  /**
+   * 'separate': indistinguishable, then `better` is clearly better from `at` to the largest count; 'cross': the other
+   * one was clearly better, and `better` is from `between[1]` to the largest count; 'converge': they differ at some
+   * smaller count (`better` was better up to `until`) but not at the largest; 'same': never told apart.
+   */
+  kind: 'cross' | 'separate' | 'converge' | 'same'
   better?: string
-  /** For 'separate': the first count where they differ; for 'cross': the counts the crossing lies between. */
   at?: number
   between?: [number, number]
+  until?: number
 }
 
 export interface Curve {
@@ -47,6 +50,8 @@ export interface Curve {
   datapath: string
   /** The untreated cell's key: the curve's N = 0 point, and what identifies the curve. */
   baseKey: string
+  /** The lab's own variant (NIC profile, underlay): the curve's cells share it. */
+  labVariant: Variant
   test: string
   size: number
   parallel: number
@@ -105,6 +110,7 @@ function curveOf(axis: CurveAxis, metric: CurveMetric, base: CellSummary | undef
     axis,
     datapath: first.datapath,
     baseKey,
+    labVariant: canonicalVariant(Object.fromEntries(Object.entries(first.variant).filter(([k]) => k !== axis))),
     test: first.test,
     size: first.size,
     parallel: first.parallel,
@@ -156,18 +162,22 @@ export function crossingsOf(lines: CurveLine[], better: 'higher' | 'lower'): Cro
   return crossings
 }
 
-function crossingOf(a: string, b: string, ns: number[], signs: number[]): Crossing {
-  const last = signs.findLastIndex((s) => s !== 0)
-  if (last < 0) return { a, b, kind: 'same' }
-  const better = (signs[last] as number) > 0 ? a : b
-  const opposite = signs.findLastIndex((s, k) => k < last && s === -(signs[last] as number))
-  if (opposite >= 0) {
-    // The crossing lies after the last count where the other one was clearly better.
-    const from = signs.findIndex((s, k) => k > opposite && s === signs[last])
-    return { a, b, kind: 'cross', better, between: [ns[opposite] as number, ns[from] as number] }
+/**
+ * An order is claimed only where it holds to the largest count: `better` is the one clearly ahead there, from the
+ * first count after which the sign never changes. Earlier, the other one clearly ahead makes it a crossing.
+ */
+export function crossingOf(a: string, b: string, ns: number[], signs: number[]): Crossing {
+  const final = signs.at(-1) ?? 0
+  const who = (sign: number) => (sign > 0 ? a : b)
+  if (final === 0) {
+    const lastApart = signs.findLastIndex((s) => s !== 0)
+    return lastApart < 0 ? { a, b, kind: 'same' } : { a, b, kind: 'converge', better: who(signs[lastApart] as number), until: ns[lastApart] as number }
   }
-  const at = signs.findIndex((s) => s !== 0)
-  return { a, b, kind: 'separate', better, at: ns[at] as number }
+  let from = signs.length - 1
+  while (from > 0 && signs[from - 1] === final) from--
+  const opposite = signs.findLastIndex((s, k) => k < from && s === -final)
+  if (opposite >= 0) return { a, b, kind: 'cross', better: who(final), between: [ns[opposite] as number, ns[from] as number] }
+  return { a, b, kind: 'separate', better: who(final), at: ns[from] as number }
 }
 
 /** +1: p clearly better than q; -1: q clearly better; 0: their CIs overlap (or one has none). */

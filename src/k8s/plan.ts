@@ -3,6 +3,7 @@
  * network (hostNetwork pair, the baseline), pod to pod across the two nodes and on one node, and pod to the ClusterIP
  * Service. Pure: the run's config in, the cells out, before anything touches a cluster (`k8s plan` prints them).
  */
+import { servesStateless } from '../engines/cnb-perf-direct.js'
 import type { RunConfig } from '../measure/config.js'
 import { sizesFor } from '../measure/plan.js'
 import type { Placement, TestKind } from '../measure/tests.js'
@@ -55,4 +56,4 @@ export function clusterCells(config: Pick<RunConfig, 'tests' | 'sizes' | 'parall
  * another endpoint; a Service's cost shows in connection setup and per request). Streams through a Service are one
  * connection like any other, measured on the pod-to-pod path.
  */
-export const servesThroughService = (test: TestKind) => test === 'TCP_RR' || test === 'TCP_CRR'
+export const servesThroughService = (test: TestKind) => servesStateless(test)

@@ -63,7 +63,10 @@ export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOption
   })
   const environment = { kind: 'kubernetes', ...facts }
   const notes = asked.pin !== 'none' ? ['cluster pods are not pinned to a CPU (--pin applies to labs on this host); a node\'s other pods share its CPUs'] : []
-  if (cells.some((c) => c.datapath === 'pod-service') && config.tests.some((t) => !servesThroughService(t))) notes.push('the pod-to-Service path measures TCP_RR and TCP_CRR only (by cnb-perf-direct: every connection may reach another endpoint)')
+  if (cells.some((c) => c.datapath === 'pod-service')) {
+    notes.push('the pod-to-Service path runs cnb-perf-direct (no control channel: each connection may reach another endpoint), the other paths cnb-perf sessions: the same transaction loops, but its servers are started per sample' +
+      (config.tests.some((t) => !servesThroughService(t)) ? '; it measures TCP_RR and TCP_CRR only' : ''))
+  }
   return { runId, planned: { kind: 'k8s', config, environment, cells, skipped: [], notes }, connection, input, facts }
 }
 

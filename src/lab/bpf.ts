@@ -125,6 +125,14 @@ export function ipBytes(ip: string): Buffer {
   return b
 }
 
+/** struct addr_port of bpf/lib/common.h: address and port in network byte order, two bytes of padding. */
+export function addrPortKey(ip: string, port: number): Buffer {
+  const key = Buffer.alloc(8)
+  ipBytes(ip).copy(key, 0)
+  key.writeUInt16BE(port, 4)
+  return key
+}
+
 /** struct lpm_v4_key { __u32 prefixlen; __u32 addr; } for a CIDR. */
 export function lpmKey(cidr: string): Buffer {
   const c = parseCidr(cidr)

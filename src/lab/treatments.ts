@@ -14,6 +14,7 @@
  *  - Services, eBPF tc: the client pod's interface; socket LB: a cgroup holding the client.
  */
 import { CnibenchError } from '../errors.js'
+import { interruptedError } from '../exec/run.js'
 import { join } from 'node:path'
 import type { HostReport } from '../system/doctor.js'
 import { requirementProblems } from '../system/doctor.js'
@@ -28,6 +29,7 @@ import type { ProxyImpl } from './services/names.js'
 import { serviceTable, type ServicesTarget } from './services/services.js'
 import { labDir, type LabRecord } from './state.js'
 import { measuredPods, type LabPlan, type PodPlan } from './topology.js'
+import { nodeOf } from './wiring.js'
 
 export interface PolicyTreatment {
   impl: PolicyImpl
@@ -76,26 +78,35 @@ export function treatmentProblem(datapath: Datapath, treatments: Treatments, hos
 /** How many pods per node a lab needs for these treatments: a Service's two endpoints sit on the server's node. */
 export const podsPerNodeFor = (treatments: Treatments, asked: number) => (treatments.services ? Math.max(2, asked) : asked)
 
-export async function applyTreatments(lab: LabRecord, datapath: Datapath, treatments: Treatments): Promise<TreatedLab> {
+/**
+ * Load and check `treatments` on a built lab. `signal`: an interrupt stops it between steps (the caller removes the
+ * lab), so nothing is created after the interrupt's teardown has run.
+ */
+export async function applyTreatments(lab: LabRecord, datapath: Datapath, treatments: Treatments, signal?: AbortSignal): Promise<TreatedLab> {
+  const step = () => {
+    if (signal?.aborted) throw interruptedError()
+  }
   const treated: TreatedLab = { facts: {} }
-  if (treatments.policy) treated.facts['policy'] = await applyPolicy(lab, datapath, treatments.policy)
-  if (treatments.services) Object.assign(treated, await applyServices(lab, datapath, treatments.services, treated.facts))
+  if (treatments.policy) treated.facts['policy'] = await applyPolicy(lab, datapath, treatments.policy, step)
+  if (treatments.services) Object.assign(treated, await applyServices(lab, datapath, treatments.services, treated.facts, step))
   return treated
 }
 
 export function policyTarget(plan: LabPlan, datapath: Datapath): PolicyTarget {
   const [, server] = measuredPods(plan, 'inter-node')
-  const node = nodeNetns(plan, server)
+  const node = nodeOf(plan, server).netns
   const own = datapath.bypassesNodeNetfilter === true || datapath.addressing === 'host'
   return { netns: own ? server.netns : node, hook: own ? 'input' : 'forward', podIp: server.ip, podNetns: server.netns, podDevice: 'eth0' }
 }
 
-async function applyPolicy(lab: LabRecord, datapath: Datapath, policy: PolicyTreatment): Promise<Record<string, unknown>> {
+async function applyPolicy(lab: LabRecord, datapath: Datapath, policy: PolicyTreatment, step: () => void): Promise<Record<string, unknown>> {
   const implementation = policyImplementations[policy.impl]
   const target = policyTarget(lab.plan, datapath)
+  step()
   const t0 = performance.now()
   await implementation.load(target, { count: policy.rules, establishedFirst: policy.establishedFirst })
   const loadSeconds = (performance.now() - t0) / 1000
+  step()
   const [client] = measuredPods(lab.plan, 'inter-node')
   // The last listed port: a linear list must be loaded to its end for it to drop.
   const listed = listedPort(policy.rules - 1)
@@ -113,16 +124,18 @@ async function applyPolicy(lab: LabRecord, datapath: Datapath, policy: PolicyTre
   }
 }
 
-async function applyServices(lab: LabRecord, datapath: Datapath, services: ServicesTreatment & { port: number }, facts: Record<string, unknown>): Promise<Omit<TreatedLab, 'facts'>> {
+async function applyServices(lab: LabRecord, datapath: Datapath, services: ServicesTreatment & { port: number }, facts: Record<string, unknown>, step: () => void): Promise<Omit<TreatedLab, 'facts'>> {
   const proxy = serviceProxies[services.proxy]
   const [client, server] = measuredPods(lab.plan, 'inter-node')
   const backends = lab.plan.pods.filter((p) => p.node === server.node).slice(0, 2)
   const table = serviceTable(services.services, backends.map((b) => b.ip), services.port)
   const tested = table.at(-1) as (typeof table)[number]
-  const target: ServicesTarget = { nodeNetns: nodeNetns(lab.plan, client), hook: datapath.addressing === 'host' ? 'output' : 'prerouting', clientNetns: client.netns, clientDevice: 'eth0', lab: lab.name }
+  const target: ServicesTarget = { nodeNetns: nodeOf(lab.plan, client).netns, hook: datapath.addressing === 'host' ? 'output' : 'prerouting', clientNetns: client.netns, clientDevice: 'eth0', lab: lab.name }
+  step()
   const t0 = performance.now()
   const loaded = await proxy.load(target, table)
   const loadSeconds = (performance.now() - t0) / 1000
+  step()
   const wrap = loaded.clientCgroup ? (argv: string[]) => inCgroup(loaded.clientCgroup as string, argv) : undefined
   const balance = await tallyBackends({ netns: client.netns, ip: tested.ip, port: tested.port, count: BALANCE_CONNECTIONS, backends, pidDir: join(labDir(lab.name), 'pids'), ...(wrap ? { wrap } : {}) })
   const label = `Service ${tested.ip}:${tested.port} (${services.proxy}, ${services.services} Services) on ${lab.datapath}`
@@ -132,10 +145,4 @@ async function applyServices(lab: LabRecord, datapath: Datapath, services: Servi
   }
   facts['services'] = { ...services, where: proxy.describe(target), loadSeconds, clusterIp: tested.ip, backends: backends.map((b) => b.ip), balance }
   return { ...(loaded.clientCgroup ? { clientCgroup: loaded.clientCgroup } : {}), service: { ip: tested.ip, port: tested.port, backends } }
-}
-
-function nodeNetns(plan: LabPlan, pod: PodPlan): string {
-  const node = plan.nodes.find((n) => n.name === pod.node)
-  if (!node) throw new Error(`pod ${pod.name} has no node in lab ${plan.name}`)
-  return node.netns
 }

@@ -6,6 +6,7 @@
  * noisy neighbour, thermal throttling, a cron job) then lands on all datapaths alike instead of on whichever ran last.
  */
 import { CnibenchError } from '../errors.js'
+import { servesStateless } from '../engines/cnb-perf-direct.js'
 import type { Engine } from '../engines/engine.js'
 import { datapathNames, getDatapath } from '../lab/datapaths/index.js'
 import type { RunConfig } from './config.js'
@@ -88,7 +89,7 @@ function treatedTestbeds(labs: { datapath: string; variant: Variant }[], request
  * aiming at an address any backend may answer), so the curves and their zero differ only by the Services.
  */
 function servicesEngine(config: RunConfig, inputs: PlanInputs): (test: TestKind) => string {
-  const other = config.tests.find((t) => t !== 'TCP_RR' && t !== 'TCP_CRR')
+  const other = config.tests.find((t) => !servesStateless(t))
   if (other) throw new CnibenchError('E_USAGE', `Services variants measure TCP_RR and TCP_CRR, not ${other}`, { hint: 'run them with --tests TCP_RR,TCP_CRR (a stream through a Service is one connection like any other)' })
   for (const test of config.tests) {
     const wanted = config.engines?.[test]

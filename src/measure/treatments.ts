@@ -73,7 +73,7 @@ export function servicesOf(variant: Variant): ServicesTreatment | undefined {
 /**
  * The treatment part of every variant a run measures: the untreated one (always: it is every treated cell's
  * baseline) and each implementation at each count. A count of 0 is the untreated cell, whichever implementation.
- * Policy and Services cross when a run asks for both.
+ * (A run has one of the two axes: checkTreatmentConfig refuses both.)
  */
 export function treatmentVariants(config: TreatmentConfig): Variant[] {
   const policies: (string | undefined)[] = [undefined]
@@ -99,6 +99,10 @@ export function checkTreatmentConfig(config: TreatmentConfig): void {
   for (const [counts, impls, countKey, implKey] of pairs) {
     if (counts && !impls) throw new CnibenchError('E_USAGE', `--${countKey} needs --${implKey} (which implementations to load them with)`, { hint: `e.g. --${implKey} ${countKey === 'services' ? 'iptables-legacy,nftables,ebpf-tc' : 'iptables-legacy,nft-set,ebpf'}` })
     if (impls && !counts) throw new CnibenchError('E_USAGE', `--${implKey} needs --${countKey} (how many to load)`, { hint: `e.g. --${countKey} ${countKey === 'services' ? '1,1000,10000' : '0,1000,10000'}` })
+  }
+  if ((config.policyImpl ?? []).length > 0 && (config.proxy ?? []).length > 0) {
+    // Crossed, a policy would guard one endpoint of the Service and each point would have two baselines.
+    throw new CnibenchError('E_USAGE', 'policy and Service variants are measured in separate runs', { hint: 'run --policy-rules/--policy-impl and --services/--proxy one after the other (configs/policy-scale.yaml, configs/services-scale.yaml)' })
   }
   if (config.policyEstablishedFirst && !config.policyImpl) throw new CnibenchError('E_USAGE', '--policy-established-first needs --policy-rules and --policy-impl', { hint: 'e.g. --policy-rules 0,10000 --policy-impl iptables-legacy --policy-established-first' })
 }

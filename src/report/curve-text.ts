@@ -1,9 +1,10 @@
 /**
  * Curves against scale (analysis/curves.ts) in words and table cells, shared by the terminal, Markdown and HTML
- * renderers: the title of a curve, each point with its CI and its change against N = 0, how each implementation ends
+ * renderers: the title of a curve, each point with its CI and its cost against N = 0, how each implementation ends
  * up at the largest N (flat, or how far it fell), and where implementations cross.
  */
 import type { Crossing, Curve, CurvePoint } from '../analysis/curves.js'
+import { variantTag } from '../measure/tests.js'
 import { overheadText, sizeLabel, withCi } from './format.js'
 
 const metricNames: Record<Curve['metric'], string> = {
@@ -22,7 +23,8 @@ const counted = (c: Pick<Curve, 'axis'>, n: number) => `${countLabel(n)} ${axisU
 
 export function curveTitle(c: Curve): string {
   const flows = c.parallel > 1 ? ` ×${c.parallel}` : ''
-  return `${c.datapath} ${c.test} ${sizeLabel(c.size)}${flows}: ${metricNames[c.metric]} against ${axisNames[c.axis]}`
+  const placement = c.placement !== 'inter-node' ? ` ${c.placement}` : ''
+  return `${c.datapath}${variantTag(c.labVariant)} ${c.test} ${sizeLabel(c.size)}${flows}${placement}: ${metricNames[c.metric]} against ${axisNames[c.axis]}`
 }
 
 /** "12,000" for a count on an axis. */
@@ -35,7 +37,7 @@ export function curveScale(c: Pick<Curve, 'metric'>): { scale: number; digits: n
   return { scale: 1, digits: 1 }
 }
 
-/** A point as a table cell: "9.52 ±0.10 (+4% ±2%)"; N = 0 has no change. */
+/** A point as a table cell: "9.52 ±0.10 (+4% ±2%)", the bracket its cost against N = 0 (positive = worse); N = 0 has none. */
 export function pointText(c: Curve, p: CurvePoint | undefined): string {
   if (!p) return '—'
   const { scale, digits } = curveScale(c)
@@ -65,13 +67,14 @@ export function endpointSentences(c: Curve): string[] {
     const o = last.overhead
     const flat = o.ci95 ? o.ci95[0] <= 0 && o.ci95[1] >= 0 : Math.abs(o.value) < 0.02
     const verdict = flat ? 'flat: within its CI of N = 0' : o.value > 0.5 ? (c.better === 'higher' ? 'falls away' : 'climbs steeply') : o.value > 0 ? 'costs' : 'gains'
-    return [`${l.implementation} at ${counted(c, last.n)}: ${overheadText(o)} against none (${verdict})`]
+    return [`${l.implementation} at ${counted(c, last.n)}: costs ${overheadText(o)} against none (${verdict})`]
   })
 }
 
 export function crossingSentence(c: Curve, x: Crossing): string {
   const other = x.better === x.a ? x.b : x.a
   if (x.kind === 'same') return `${x.a} and ${x.b}: indistinguishable at every N measured (95% CIs overlap)`
+  if (x.kind === 'converge') return `${x.better} was better than ${other} up to ${counted(c, x.until as number)}; indistinguishable at the largest N`
   if (x.kind === 'separate') return `${x.better} is better than ${other} from ${counted(c, x.at as number)} on (indistinguishable below)`
   const [from, to] = x.between as [number, number]
   return `${x.a} and ${x.b} cross between ${countLabel(from)} and ${counted(c, to)}: ${x.better} is better from ${countLabel(to)} on`
@@ -86,7 +89,7 @@ export function crossingSentences(c: Curve): string[] {
   const separations = new Map<string, string[]>()
   const lines: string[] = []
   for (const x of c.crossings) {
-    if (x.kind === 'cross') lines.push(crossingSentence(c, x))
+    if (x.kind === 'cross' || x.kind === 'converge') lines.push(crossingSentence(c, x))
     if (x.kind !== 'separate') continue
     const loser = x.better === x.a ? x.b : x.a
     const key = `${loser}\u0000${x.at}`
@@ -99,3 +102,9 @@ export function crossingSentences(c: Curve): string[] {
   })
   return [...grouped, ...lines]
 }
+
+/** Everything said under a curve: how each implementation ends, then who overtakes or crosses whom. */
+export const curveSentences = (c: Curve) => [...endpointSentences(c), ...crossingSentences(c)]
+
+/** How to read a curve's table, said once above the curves. */
+export const CURVE_LEGEND = 'median ± half the 95% CI; in brackets the cost against the same lab with none (N = 0): positive = worse (less throughput or rate, more latency), ± half its 95% CI'

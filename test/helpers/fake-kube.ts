@@ -116,8 +116,16 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
     return send(res, 404, status(404, 'NotFound', 'not found'))
   }
 
-  /** kube-proxy's job: every Service's ClusterIP DNATed to its ready endpoints, in every node's namespace. */
-  async function programServices(): Promise<void> {
+  /**
+   * kube-proxy's job: every Service's ClusterIP DNATed to its ready endpoints, in every node's namespace. One
+   * programming at a time (as kube-proxy's sync loop); a failure is logged, and the run's own checks then fail.
+   */
+  let programming = Promise.resolve()
+  function programServices(): Promise<void> {
+    programming = programming.then(syncServices).catch((e: unknown) => console.error(`fake kube-proxy: ${String(e)}`))
+    return programming
+  }
+  async function syncServices(): Promise<void> {
     const entries = [...services].flatMap(([key, svc]) => {
       const namespace = key.split('/')[0]
       const spec = svc['spec'] as { clusterIP: string; selector: Record<string, string>; ports: { port: number; targetPort: number }[] }
@@ -127,7 +135,7 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
     })
     for (const node of opts.lab.plan.nodes) {
       const text = kubeProxyIptablesText({ nodeNetns: node.netns, hook: 'prerouting', clientNetns: '', clientDevice: '', lab: opts.lab.name }, entries)
-      await run(['ip', 'netns', 'exec', node.netns, 'iptables-legacy-restore'], { input: text })
+      await run(['ip', 'netns', 'exec', node.netns, 'iptables-legacy-restore', '-w'], { input: text })
     }
   }
 

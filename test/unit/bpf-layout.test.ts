@@ -5,9 +5,8 @@
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { runJson } from '../../src/exec/run.js'
-import { ipBytes, lpmKey } from '../../src/lab/bpf.js'
+import { addrPortKey, ipBytes, lpmKey } from '../../src/lab/bpf.js'
 import { encodeCiliumConfig, encodeEndpoint } from '../../src/lab/cilium.js'
-import { addrPortKey } from '../../src/lab/policy/ebpf.js'
 import { encodeService } from '../../src/lab/services/bpf-maps.js'
 import { bpfObjectPath } from '../../src/system/paths.js'
 

@@ -5,11 +5,11 @@
  * their crossings.
  */
 import { describe, expect, it } from 'vitest'
-import { crossingsOf, type CurveLine } from '../../src/analysis/curves.js'
+import { crossingOf, crossingsOf, type CurveLine } from '../../src/analysis/curves.js'
 import { engines } from '../../src/engines/index.js'
 import { iptablesPolicyText } from '../../src/lab/policy/iptables.js'
 import { nftPolicyTable } from '../../src/lab/policy/nft.js'
-import { listedPort } from '../../src/lab/policy/policy.js'
+import { UNLISTED_PORT, listedPort } from '../../src/lab/policy/policy.js'
 import { kubeProxyIptablesText } from '../../src/lab/services/iptables.js'
 import { kubeProxyNftablesText } from '../../src/lab/services/nftables.js'
 import { serviceTable } from '../../src/lab/services/services.js'
@@ -18,7 +18,7 @@ import { checkFlag, mergeConfig, parseConfig } from '../../src/measure/config.js
 import { planRun } from '../../src/measure/plan.js'
 import { SERVICE_PORT } from '../../src/measure/servers.js'
 import { baselineKeyOf, cellKey, isTreated, variantTag } from '../../src/measure/tests.js'
-import { checkTreatmentConfig, policyOf, servicesOf, treatmentVariants } from '../../src/measure/treatments.js'
+import { MAX_POLICY_RULES, checkTreatmentConfig, policyOf, servicesOf, treatmentVariants } from '../../src/measure/treatments.js'
 
 const oneLine = (fn: () => unknown): string => {
   try {
@@ -40,7 +40,7 @@ describe('treatment values', () => {
   it('crosses implementations with counts; a count of 0 is the untreated lab, always present', () => {
     const variants = treatmentVariants({ policyRules: [0, 100, 1000], policyImpl: ['iptables-legacy', 'ebpf'] })
     expect(variants).toEqual([{}, { policy: 'iptables-legacy:100' }, { policy: 'iptables-legacy:1000' }, { policy: 'ebpf:100' }, { policy: 'ebpf:1000' }])
-    expect(treatmentVariants({ services: [1], proxy: ['nftables'], policyRules: [10], policyImpl: ['nft'] })).toHaveLength(4)
+    expect(treatmentVariants({ services: [1, 10], proxy: ['nftables'] })).toEqual([{}, { services: 'nftables:1' }, { services: 'nftables:10' }])
   })
   it('gives a treated cell the same cell untreated as its baseline, and tags it', () => {
     const cell = { datapath: 'calico-bgp', variant: { policy: 'nft:100' }, test: 'TCP_RR', size: 1024, parallel: 1, placement: 'inter-node' }
@@ -58,6 +58,7 @@ describe('bad treatment input: one line naming the fix', () => {
     [() => checkFlag('proxy', ['ipvs'], '--proxy'), /item "ipvs" must be one of iptables-legacy, iptables-nft, nftables, ebpf-tc, ebpf-socket/],
     [() => checkTreatmentConfig({ services: [10] }), /--services needs --proxy/],
     [() => checkTreatmentConfig({ policyImpl: ['nft'] }), /--policy-impl needs --policy-rules/],
+    [() => checkTreatmentConfig({ policyRules: [10], policyImpl: ['nft'], services: [1], proxy: ['nftables'] }), /policy and Service variants are measured in separate runs/],
   ])('%#', (fn, message) => {
     const line = oneLine(fn)
     expect(line).toMatch(message)
@@ -111,7 +112,7 @@ describe('rule layouts', () => {
     expect(iptablesPolicyText({ ...target, hook: 'input' }, { count: 1, establishedFirst: false })).toMatch(/^-A INPUT -d/m)
   })
   it('keeps listed ports below every port a sample uses', () => {
-    expect(listedPort(16_000 - 1)).toBeLessThan(SERVICE_PORT)
+    expect(listedPort(MAX_POLICY_RULES - 1)).toBeLessThan(Math.min(SERVICE_PORT, UNLISTED_PORT))
   })
   it('writes an nft base chain on the target hook', () => {
     const text = nftPolicyTable(target, { count: 0, establishedFirst: false }, ['ip daddr 10.244.2.2 tcp dport 1024 drop'])
@@ -164,5 +165,15 @@ describe('crossings', () => {
     const b = line('b', [[1, 14, 15], [100, 12.5, 13.5], [1000, 15, 16]])
     expect(crossingsOf([a, b], 'lower')).toEqual([{ a: 'a', b: 'b', kind: 'cross', better: 'b', between: [1, 1000] }])
     expect(crossingsOf([a, line('c', [[1, 10, 11], [100, 12, 13], [1000, 20, 21]])], 'lower')[0]?.kind).toBe('same')
+  })
+  it.each([
+    [[1, 0, 0], { kind: 'converge', better: 'a', until: 1 }],
+    [[-1, 1, 0], { kind: 'converge', better: 'a', until: 100 }],
+    [[1, 0, 1], { kind: 'separate', better: 'a', at: 1000 }],
+    [[0, 1, 1], { kind: 'separate', better: 'a', at: 100 }],
+    [[-1, 0, 1], { kind: 'cross', better: 'a', between: [1, 1000] }],
+    [[1, -1, -1], { kind: 'cross', better: 'b', between: [1, 100] }],
+  ])('claims an order only where it holds to the largest N: %j', (signs, expected) => {
+    expect(crossingOf('a', 'b', [1, 100, 1000], signs)).toEqual({ a: 'a', b: 'b', ...expected })
   })
 })

@@ -4,17 +4,9 @@
  * accept has nothing to skip and is not added.
  */
 import { bpfObjectPath } from '../../system/paths.js'
-import { attachTc, ipBytes, updateMaps } from '../bpf.js'
+import { addrPortKey, attachTc, updateMaps } from '../bpf.js'
 import { needsBuilt, needsFeature, needsTool } from '../datapath.js'
 import { listedPort, type PolicyImplementation } from './policy.js'
-
-/** struct addr_port of bpf/lib/common.h: address and port in network byte order, two bytes of padding. */
-export function addrPortKey(ip: string, port: number): Buffer {
-  const key = Buffer.alloc(8)
-  ipBytes(ip).copy(key, 0)
-  key.writeUInt16BE(port, 4)
-  return key
-}
 
 export const ebpfPolicy: PolicyImplementation = {
   describe: (t) => `eBPF: a hash-map lookup in a tc program at ingress of ${t.podDevice} in ${t.podNetns}`,

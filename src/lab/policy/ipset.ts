@@ -2,10 +2,8 @@
  * Policy as Calico's iptables dataplane keeps large selectors: an ipset of (address, port) pairs (hash:ip,port) and
  * one iptables rule matching it, so the rule count stays one whatever the set holds.
  */
-import { inNetns } from '../../exec/netns.js'
-import { run } from '../../exec/run.js'
 import { needsFeature, needsTool } from '../datapath.js'
-import { chainOf } from './iptables.js'
+import { chainOf, iptablesPolicyText, restoreIn } from './iptables.js'
 import { listedPort, type PolicyImplementation } from './policy.js'
 
 const SET = 'cnibench-blocked'
@@ -15,11 +13,7 @@ export const ipsetPolicy: PolicyImplementation = {
   requires: [needsTool('ipset'), needsTool('iptables-legacy'), needsFeature('ipset'), needsFeature('iptables')],
   async load(target, rules) {
     const members = Array.from({ length: rules.count }, (_, i) => `add ${SET} ${target.podIp},tcp:${listedPort(i)}`)
-    await run(inNetns(target.netns, ['ipset', 'restore']), { input: [`create ${SET} hash:ip,port maxelem ${Math.max(65536, rules.count)}`, ...members, ''].join('\n') })
-    const chain = chainOf(target)
-    const lines = ['*filter', `:${chain} ACCEPT [0:0]`]
-    if (rules.establishedFirst) lines.push(`-A ${chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`)
-    lines.push(`-A ${chain} -m set --match-set ${SET} dst,dst -j DROP`, `-A ${chain} -j ACCEPT`, 'COMMIT', '')
-    await run(inNetns(target.netns, ['iptables-legacy-restore']), { input: lines.join('\n') })
+    await restoreIn(target.netns, 'ipset', [`create ${SET} hash:ip,port maxelem ${Math.max(65536, rules.count)}`, ...members, ''].join('\n'))
+    await restoreIn(target.netns, 'iptables-legacy-restore', iptablesPolicyText(target, rules, [`-m set --match-set ${SET} dst,dst`]))
   },
 }

@@ -10,24 +10,31 @@ import { listedPort, type PolicyImplementation, type PolicyRules, type PolicyTar
 
 export const chainOf = (target: PolicyTarget) => (target.hook === 'forward' ? 'FORWARD' : 'INPUT')
 
-/** The iptables-restore input for `rules` (pure). */
-export function iptablesPolicyText(target: PolicyTarget, rules: PolicyRules): string {
+/** The iptables-restore input for `rules` (pure): N linear rules, or the `matches` given instead (ipset's one). */
+export function iptablesPolicyText(target: PolicyTarget, rules: PolicyRules, matches?: string[]): string {
   const chain = chainOf(target)
   const lines = ['*filter', `:${chain} ACCEPT [0:0]`]
   if (rules.establishedFirst) lines.push(`-A ${chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`)
-  for (let i = 0; i < rules.count; i++) lines.push(`-A ${chain} -d ${target.podIp}/32 -p tcp -m tcp --dport ${listedPort(i)} -j DROP`)
+  const drops = matches ?? Array.from({ length: rules.count }, (_, i) => `-d ${target.podIp}/32 -p tcp -m tcp --dport ${listedPort(i)}`)
+  for (const match of drops) lines.push(`-A ${chain} ${match} -j DROP`)
   lines.push(`-A ${chain} -j ACCEPT`, 'COMMIT', '')
   return lines.join('\n')
 }
 
+/**
+ * Load an iptables-restore (or ipset restore) text into `netns` in one transaction. `-w` waits for the xtables lock,
+ * which is one per host: another program holding it (a container runtime, a firewall) must not fail the load.
+ */
+export async function restoreIn(netns: string, tool: 'iptables-legacy-restore' | 'iptables-nft-restore' | 'ipset', text: string): Promise<void> {
+  await run(inNetns(netns, tool === 'ipset' ? ['ipset', 'restore'] : [tool, '-w']), { input: text })
+}
+
 function iptablesPolicy(backend: 'legacy' | 'nft'): PolicyImplementation {
-  const restore = `iptables-${backend}-restore`
+  const restore = `iptables-${backend}-restore` as const
   return {
     describe: (t) => `iptables (${backend === 'legacy' ? 'legacy x_tables' : 'nf_tables back end'}): a linear list in the ${chainOf(t)} chain of ${t.netns}`,
     requires: [needsTool(`iptables-${backend}`), needsFeature(backend === 'legacy' ? 'iptables' : 'nftables')],
-    load: async (target, rules) => {
-      await run(inNetns(target.netns, [restore]), { input: iptablesPolicyText(target, rules) })
-    },
+    load: (target, rules) => restoreIn(target.netns, restore, iptablesPolicyText(target, rules)),
   }
 }
 

@@ -1,6 +1,5 @@
 /** Map entries shared by the two eBPF proxies (bpf/lb.c, bpf/sock_lb.c): the Service table as bytes. */
-import type { AttachedProgram, MapUpdate } from '../bpf.js'
-import { addrPortKey } from '../policy/ebpf.js'
+import { addrPortKey, type AttachedProgram, type MapUpdate } from '../bpf.js'
 import type { ServiceEntry } from './services.js'
 
 /** LB_MAX_BACKENDS in bpf/lib/common.h. */

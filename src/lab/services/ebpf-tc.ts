@@ -4,9 +4,8 @@
  * No conntrack entry and no rule walk: one hash probe per packet whatever N is.
  */
 import { bpfObjectPath } from '../../system/paths.js'
-import { attachTc, updateMaps } from '../bpf.js'
+import { addrPortKey, attachTc, updateMaps } from '../bpf.js'
 import { needsBuilt, needsFeature, needsTool } from '../datapath.js'
-import { addrPortKey } from '../policy/ebpf.js'
 import { serviceUpdates } from './bpf-maps.js'
 import type { ServiceProxy } from './services.js'
 
@@ -16,6 +15,7 @@ export const ebpfTcProxy: ServiceProxy = {
   problem(datapath) {
     if (datapath.addressing === 'host') return 'a host-network client has no pod interface for the tc program (Cilium serves it with socket-level load balancing: --proxy ebpf-socket)'
     if (datapath.addressing === 'underlay') return `${datapath.name}'s pods reach a ClusterIP through the underlay's router, which the rewritten packets would never leave (use --proxy ebpf-socket)`
+    if (datapath.addressing === 'flat') return `${datapath.name}'s pods sit on one L2 segment with no route to a ClusterIP for the tc program to rewrite (use --proxy ebpf-socket)`
     return undefined
   },
   async load(target, services) {

@@ -4,8 +4,7 @@
  * statistic match, then to a KUBE-SEP chain that DNATs to it. Later packets follow conntrack, so N shows in
  * connection setup. Two back ends: legacy x_tables and iptables-nft, loaded with iptables-restore.
  */
-import { inNetns } from '../../exec/netns.js'
-import { run } from '../../exec/run.js'
+import { restoreIn } from '../policy/iptables.js'
 import { needsFeature, needsTool } from '../datapath.js'
 import { needsNodeNetfilter, type ServiceEntry, type ServiceProxy, type ServicesTarget } from './services.js'
 
@@ -44,7 +43,7 @@ function kubeProxyIptables(backend: 'legacy' | 'nft'): ServiceProxy {
     requires: [needsTool(`iptables-${backend}`), needsFeature(backend === 'legacy' ? 'iptables' : 'nftables')],
     problem: needsNodeNetfilter,
     async load(target, services) {
-      await run(inNetns(target.nodeNetns, [`iptables-${backend}-restore`]), { input: kubeProxyIptablesText(target, services) })
+      await restoreIn(target.nodeNetns, `iptables-${backend}-restore`, kubeProxyIptablesText(target, services))
       return {}
     },
   }

@@ -19,7 +19,7 @@ import { foreignLoad, netnsInodes, snapshotProcesses, type ProcessSnapshot } fro
 import { PROBE_PATH } from '../probe.js'
 import type { BuiltTestbed, Testbed, TestbedProvider } from '../testbed.js'
 import { axisValue, testbedKey, type Placement } from '../tests.js'
-import { treatmentsOf } from '../treatments.js'
+import { hasServices, treatmentsOf } from '../treatments.js'
 import { NetnsWorkload } from '../workloads/netns.js'
 
 export class LabTestbeds implements TestbedProvider {
@@ -46,7 +46,7 @@ export class LabTestbeds implements TestbedProvider {
     const lab = await createLab(request, datapath, { keep: false, ...(this.signal ? { signal: this.signal } : {}) })
     let treated: TreatedLab
     try {
-      treated = await applyTreatments(lab, datapath, treatmentsOf(cell.variant))
+      treated = await applyTreatments(lab, datapath, treatmentsOf(cell.variant), this.signal)
     } catch (error) {
       await destroyLab(lab.name) // a lab that fails its checks is not measured, and not left behind
       throw error
@@ -138,7 +138,8 @@ function labRequest(runId: string, index: number, cell: CellRecord, config: RunC
   return {
     name: `${runId}-${index + 1}-${cell.datapath}`.slice(0, 24).replace(/-$/, ''),
     nodes: 2,
-    podsPerNode: podsPerNodeFor(treatmentsOf(cell.variant), config.placements.includes('intra-node') ? 2 : 1),
+    // A Services run gives its untreated labs the endpoint pods too, so every point of a curve has the same lab.
+    podsPerNode: hasServices(config) ? 2 : podsPerNodeFor(treatmentsOf(cell.variant), config.placements.includes('intra-node') ? 2 : 1),
     underlayCidr: '192.168.250.0/24',
     podCidr: '10.244.0.0/16',
     underlayMtu: config.mtu,

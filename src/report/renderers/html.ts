@@ -13,7 +13,7 @@ import { judgedCell, type Reason, type ScenarioAdvice } from '../../advice/advis
 import type { Interval } from '../../analysis/stats.js'
 import type { Curve } from '../../analysis/curves.js'
 import { barChart, cdfChart, curveChart, type BarItem } from '../charts.js'
-import { countLabel, crossingSentences, curveCounts, curveRows, curveScale, curveTitle, endpointSentences } from '../curve-text.js'
+import { CURVE_LEGEND, countLabel, curveCounts, curveRows, curveScale, curveTitle, curveSentences } from '../curve-text.js'
 import { cellLabel, figureText, precisionLabel, signedPercent, halfWidth, latencyFigure, machineOf, metricFigure, overheadText, shortTime } from '../format.js'
 import { escapeXml as esc } from '../html-escape.js'
 import { rowKeyOf, type CellGroup, type ReportModel, type RowInfo, type RunReport } from '../model.js'
@@ -391,7 +391,7 @@ function scaleSection(report: RunReport): string {
     return f ? [`<tr><td>${esc(t.key)}</td><td>${esc(f.where ?? '')}</td><td data-v="${f.loadSeconds ?? ''}">${f.loadSeconds === undefined ? '—' : f.loadSeconds.toFixed(2)}</td></tr>`] : []
   }))
   return `<h2 id="${id}-scale">Policy and Services at scale</h2>
-<p class="note">Each implementation at each N, median ± half the 95% CI, and in brackets its change against the same lab with none (N = 0, the point every line shares). Policy rules never match the measured flow; the measured Service is the last of N. Two implementations are told apart only where their 95% CIs do not overlap.</p>
+<p class="note">Each implementation at each N: ${esc(CURVE_LEGEND)}. N = 0 is the point every line shares. Policy rules never match the measured flow; the measured Service is the last of N. Two implementations are told apart only where their 95% CIs do not overlap, and an order is claimed only where it holds to the largest N.</p>
 ${report.curves.map(curveBlock).join('\n')}
 <details><summary>What was loaded, where, and how long loading took</summary>
 <table class="sortable"><thead><tr><th>lab</th><th>where</th><th>load (s)</th></tr></thead><tbody>${loads.join('')}</tbody></table></details>`
@@ -405,7 +405,7 @@ function curveBlock(curve: Curve): string {
     return { name: l.implementation, values: counts.map((n) => (at(n)?.value ?? Number.NaN) / scale), ci95: counts.map((n) => at(n)?.ci95?.map((v) => v / scale) as [number, number] | undefined) }
   })
   const unit = curve.metric === 'throughput_bps' ? 'Gbit/s' : curve.unit
-  const sentences = [...endpointSentences(curve), ...crossingSentences(curve)]
+  const sentences = curveSentences(curve)
   return `<h3>${esc(curveTitle(curve))}</h3>
 ${figure(curveChart({ title: '', unit, counts: counts.map(countLabel), xName: curve.axis === 'policy' ? 'rules (N)' : 'Services (N)', series }))}
 <table class="sortable"><thead><tr><th>implementation</th>${counts.map((n) => `<th>${esc(countLabel(n))}</th>`).join('')}</tr></thead><tbody>${curveRows(curve).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>

@@ -1,6 +1,6 @@
 /** The comparison tables with the environment, for a wiki page or a pull request. */
 import type { Curve } from '../../analysis/curves.js'
-import { countLabel, crossingSentences, curveCounts, curveRows, curveTitle, endpointSentences } from '../curve-text.js'
+import { CURVE_LEGEND, countLabel, curveCounts, curveRows, curveTitle, curveSentences } from '../curve-text.js'
 import { machineOf } from '../format.js'
 import type { ReportModel, RunReport } from '../model.js'
 import { comparisonBlocks, legend, type TableBlock } from '../table.js'
@@ -28,6 +28,7 @@ function runMarkdown(report: RunReport): string {
     '',
     ...comparisonBlocks(report).flatMap(markdownTable),
     legend(report),
+    ...(report.curves.length > 0 ? ['', '## Policy and Services at scale', '', `${CURVE_LEGEND}.`, ''] : []),
     ...report.curves.flatMap(curveMarkdown),
   ]
   const skipped = run.notes.skipped ?? []
@@ -45,8 +46,7 @@ function changeSection(model: ReportModel, other: RunReport, reference: RunRepor
 /** A curve against N as a table, then how each implementation ends up and where they cross. */
 function curveMarkdown(curve: Curve): string[] {
   const block = { title: curveTitle(curve), headers: ['implementation', ...curveCounts(curve).map(countLabel)], rows: curveRows(curve) }
-  const told = crossingSentences(curve)
-  return [...markdownTable(block), ...[...endpointSentences(curve), ...told].map((s) => `- ${s}`), '']
+  return [...markdownTable(block), ...curveSentences(curve).map((s) => `- ${s}`), '']
 }
 
 function markdownTable(block: TableBlock): string[] {

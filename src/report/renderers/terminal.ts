@@ -4,7 +4,7 @@
  */
 import type { CellComparison } from '../../analysis/compare.js'
 import type { Curve } from '../../analysis/curves.js'
-import { countLabel, crossingSentences, curveCounts, curveRows, curveTitle, endpointSentences } from '../curve-text.js'
+import { CURVE_LEGEND, countLabel, curveCounts, curveRows, curveTitle, curveSentences } from '../curve-text.js'
 import { variantTag } from '../../measure/tests.js'
 import { machineOf, overheadText, precisionLabel, shortTime } from '../format.js'
 import type { ReportModel, RunReport } from '../model.js'
@@ -33,21 +33,16 @@ function runText(report: RunReport): string {
   const lines = [`run ${run.id} (${run.status}) ${shortTime(run.createdAt)} — ${machineOf(run.environment)}, kernel ${String(run.environment['kernel'])}`, '', renderTable(report)]
   const outcome = outcomeLine(report)
   if (outcome) lines.push(outcome)
+  if (report.curves.length > 0) lines.push('', `Policy and Services at scale: ${CURVE_LEGEND}.`)
   for (const curve of report.curves) lines.push('', ...curveText(curve))
   for (const s of run.notes.skipped ?? []) lines.push(`not measured: ${s.datapath}: ${s.reason}`)
   for (const w of [...(run.notes.warnings ?? []), ...report.summary.warnings]) lines.push(`note: ${w}`)
   return lines.join('\n') + '\n'
 }
 
-/** A curve against N: its table (value ± half the CI, change against N = 0), then how it ends and what crosses. */
+/** A curve against N: its table (value ± half the CI, cost against N = 0), then how it ends and what crosses. */
 function curveText(curve: Curve): string[] {
-  const told = crossingSentences(curve)
-  return [
-    curveTitle(curve),
-    table(['implementation', ...curveCounts(curve).map(countLabel)], curveRows(curve)),
-    ...endpointSentences(curve).map((s) => `  ${s}`),
-    ...told.map((s) => `  ${s}`),
-  ]
+  return [curveTitle(curve), table(['implementation', ...curveCounts(curve).map(countLabel)], curveRows(curve)), ...curveSentences(curve).map((s) => `  ${s}`)]
 }
 
 /** With a precision target: which overheads reached it, and why measuring stopped. */
