@@ -4,7 +4,8 @@
  * what costs per packet): tc ingress of the server pod's interface, one hash lookup of (destination address, TCP
  * port) per packet; a listed pair is dropped, anything else goes on. The lookup costs the same for 10 or 10,000
  * entries, which is the claim the policy-at-scale curves test. Entries are written from TypeScript
- * (src/lab/policy/ebpf.ts).
+ * (src/lab/policy/ebpf.ts). Packets with IP options (ihl != 5) are let through unchecked, as are non-first fragments
+ * (no TCP header): the lab's flows carry neither, and a real dataplane would parse them.
  */
 #include "common.h"
 #include <linux/tcp.h>
