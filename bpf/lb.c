@@ -49,7 +49,8 @@ static __always_inline int rewrite(struct __sk_buff *skb, int dst, __u32 old_add
 static __always_inline struct tcphdr *tcp_of(struct __sk_buff *skb, struct iphdr *ip)
 {
 	struct tcphdr *tcp = (void *)(ip + 1);
-	if (ip->protocol != IPPROTO_TCP || ip->ihl != 5 || (void *)(tcp + 1) > (void *)(long)skb->data_end)
+	/* IP options and non-first fragments are left alone: the lab's flows carry neither. */
+	if (ip->protocol != IPPROTO_TCP || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x1fff)) || (void *)(tcp + 1) > (void *)(long)skb->data_end)
 		return 0;
 	return tcp;
 }

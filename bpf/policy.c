@@ -22,7 +22,7 @@ int cnb_policy(struct __sk_buff *skb)
 {
 	struct iphdr *ip = ipv4_of(skb);
 	void *end = (void *)(long)skb->data_end;
-	if (!ip || ip->protocol != IPPROTO_TCP || ip->ihl != 5)
+	if (!ip || ip->protocol != IPPROTO_TCP || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x1fff)))
 		return TC_ACT_OK;
 	struct tcphdr *tcp = (void *)(ip + 1);
 	if ((void *)(tcp + 1) > end)
