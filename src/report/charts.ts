@@ -110,7 +110,7 @@ export interface CurveSeries {
   ci95: ([number, number] | undefined)[]
 }
 
-const LINE_COLORS = ['#3b6fb6', '#c23b22', '#2e8b57', '#8e44ad', '#d9822b', '#16a085', '#7f6000', '#c0397b', '#34495e', '#1f9bd1', '#6b8e23', '#b03a2e', '#5d6d7e', '#af7ac5']
+const LINE_COLORS = ['#3b6fb6', '#c23b22', '#2e8b57', '#8e44ad', '#d9822b', '#1d2430', '#16a085', '#7f6000', '#c0397b', '#34495e', '#1f9bd1', '#6b8e23', '#b03a2e', '#5d6d7e', '#af7ac5']
 
 /**
  * A figure against scale: one line per implementation over the counts (evenly spaced categories: 0, 100, 1,000,

@@ -25,6 +25,7 @@ import { SERVICE_PORT } from '../../src/measure/servers.js'
 import { LabTestbeds } from '../../src/measure/testbeds/lab.js'
 import type { CellRecord } from '../../src/store/db.js'
 import { cnibench, cnibenchJson, startCnibench } from '../helpers/cli.js'
+import { launchBrowser, openWatched, screenshot } from '../helpers/browser.js'
 import { withLab } from '../helpers/labs.js'
 import { ResultStore } from '../../src/store/db.js'
 
@@ -129,6 +130,29 @@ describe('cnibench run with treatments', () => {
     expect(socket?.facts['services']).toMatchObject({ proxy: 'ebpf-socket', services: 5, clusterIp: '10.96.0.14' })
     expect((await listNetns()).filter((ns) => ns.startsWith(`cnb-${json.runId}`))).toEqual([])
     expect(await ourCgroups()).toEqual([])
+
+    // The curves as a person sees them: the report's scale section in Chromium, charts drawn, nothing fetched.
+    const html = join(tempDir(), 'report.html')
+    const report = await cnibench(['report', json.runId, '--db', db, '--html', html])
+    expect(report.code, report.stderr).toBe(0)
+    const browser = await launchBrowser()
+    try {
+      const { page, errors, requests } = await openWatched(browser)
+      await page.goto(`file://${html}`)
+      const section = page.locator(`h2[id="${json.runId}-scale"]`)
+      expect(await section.textContent()).toBe('Policy and Services at scale')
+      expect(await page.locator('h3', { hasText: 'connections/s against Services' }).count()).toBe(1)
+      // One chart per curve (TCP_CRR: connections/s, P50, P99), each with a line per proxy in its legend.
+      const scaleCharts = (await page.evaluate("[...document.querySelectorAll('h3')].filter((h) => h.textContent.includes('against Services')).map((h) => h.nextElementSibling?.querySelector('svg')?.textContent ?? '')")) as string[]
+      expect(scaleCharts).toHaveLength(3)
+      for (const svg of scaleCharts) expect(svg).toMatch(/ebpf-socket[\s\S]*iptables-legacy|iptables-legacy[\s\S]*ebpf-socket/)
+      await section.scrollIntoViewIfNeeded()
+      await screenshot(page, 'report-services-scale')
+      expect(errors).toEqual([])
+      expect(requests).toEqual([`file://${html}`])
+    } finally {
+      await browser.close()
+    }
   })
 
   it('Ctrl-C in a run with socket LB leaves no cgroup; kill -9 leaves one that `lab clean` removes', async () => {
