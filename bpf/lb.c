@@ -7,16 +7,9 @@
  * there is no connection-tracking entry, as in Cilium's datapath for a client pod, unlike kube-proxy's conntrack.
  * Maps are filled from TypeScript (src/lab/services/ebpf-tc.ts).
  */
-#include "common.h"
+#include "services.h"
 #include <stddef.h>
 #include <linux/tcp.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct addr_port);
-	__type(value, struct service);
-} services SEC(".maps");
 
 /* Backend (address, port) -> the Service frontend its replies must appear to come from. */
 struct {

@@ -6,14 +6,7 @@
  * random per connection. Attached to a cgroup cnibench makes for the lab (src/lab/services/ebpf-socket.ts), holding
  * only the measuring client.
  */
-#include "common.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct addr_port);
-	__type(value, struct service);
-} services SEC(".maps");
+#include "services.h"
 
 SEC("cgroup/connect4")
 int cnb_sock_connect(struct bpf_sock_addr *ctx)

@@ -6,10 +6,10 @@
  * pod), so pod traffic skips iptables and the node's forward path, as Felix's BPF programs make it. Policy and
  * Services go in BPF maps as well: `--policy-impl ebpf`, `--proxy ebpf-tc` or `ebpf-socket` on this datapath.
  */
-import { birdRoutes, startBird, waitConverged } from '../control/bird.js'
 import { ciliumInspect, ciliumRequirements, startEbpfHostRouting, type EbpfPodAttachment } from '../cilium.js'
 import { needsTool, type Datapath } from '../datapath.js'
-import { blackholeOwnBlocks, CALICO_HOST_MAC, hostIfName, routedPod } from '../wiring.js'
+import { CALICO_HOST_MAC, hostIfName } from '../wiring.js'
+import { calicoBgp } from './calico-bgp.js'
 
 const caliPods: EbpfPodAttachment = {
   hostDevice: (plan, pod) => hostIfName(plan, pod, 'cali'),
@@ -38,20 +38,13 @@ export const calicoEbpf: Datapath = {
     implementation: "eBPF tc (bpf_redirect_peer, bpf_redirect_neigh) on cali devices and eth0, BIRD BGP routes; cnibench's host-routing programs (bpf/cilium.c), not Felix's own, which also track connections",
     podAttachment: 'routed veth with eBPF',
   },
-  wire(plan, script) {
-    for (const pod of plan.pods) routedPod(plan, pod, script, plan.podMtu)
-    blackholeOwnBlocks(plan, script)
-  },
+  // Calico's attachment and BGP as in calico-bgp (full mesh), then the programs on top.
+  wire: (plan, script) => calicoBgp.wire(plan, script),
   async start(plan, runtime) {
-    for (const node of plan.nodes) await startBird(plan, node, runtime)
-    await waitConverged(plan)
+    await calicoBgp.start?.(plan, runtime)
     await startEbpfHostRouting(plan, runtime, 'native', caliPods)
   },
-  async inspect(plan) {
-    const sections = await ciliumInspect(plan, caliPods)
-    for (const node of plan.nodes) {
-      sections.push({ node: node.name, title: `routes ${node.name} learnt over BGP`, headers: ['DESTINATION', 'GATEWAY', 'DEVICE'], rows: (await birdRoutes(node)).map((r) => [r.dst, r.gateway ?? '', r.dev ?? '']) })
-    }
-    return sections
+  async inspect(plan, runDir) {
+    return [...(await ciliumInspect(plan, caliPods)), ...((await calicoBgp.inspect?.(plan, runDir)) ?? [])]
   },
 }
