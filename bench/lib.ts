@@ -8,14 +8,13 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { median } from '../dist/analysis/stats.js'
 import type { Engine } from '../dist/engines/engine.js'
-import { getDatapath } from '../dist/lab/datapaths/index.js'
-import { createLab, destroyLab } from '../dist/lab/lifecycle.js'
+import { destroyLab } from '../dist/lab/lifecycle.js'
 import { labDir, type LabRecord } from '../dist/lab/state.js'
-import { applyTreatments, podsPerNodeFor, type Treatments } from '../dist/lab/treatments.js'
+import { podsPerNodeFor, type Treatments } from '../dist/lab/treatments.js'
 import { shuffleRound } from '../dist/measure/rounds.js'
 import { measureSample } from '../dist/measure/sample.js'
 import { ServerPool } from '../dist/measure/servers.js'
-import { labTestbed } from '../dist/measure/testbeds/lab.js'
+import { buildTestbed } from '../dist/measure/testbeds/lab.js'
 import type { TestSpec } from '../dist/measure/tests.js'
 import type { SampleInput } from '../dist/store/db.js'
 
@@ -36,20 +35,11 @@ export interface Sampler {
  */
 export async function withLab<T>(datapath: string, body: (sampler: Sampler) => Promise<T>, extra: { nicOffloads?: string; treatments?: Treatments } = {}): Promise<T> {
   const { treatments = {}, ...request } = extra
-  const lab = await createLab(
-    { name: `bench-${process.pid}-${Math.random().toString(36).slice(2, 6)}`, nodes: 2, podsPerNode: podsPerNodeFor(treatments, 1), underlayCidr: '192.168.250.0/24', podCidr: '10.244.0.0/16', underlayMtu: 1500, ...request },
-    getDatapath(datapath),
-    { keep: false },
-  )
+  const name = `bench-${process.pid}-${Math.random().toString(36).slice(2, 6)}`
+  const { testbed } = await buildTestbed(datapath, { name, nodes: 2, podsPerNode: podsPerNodeFor(treatments, 1), underlayCidr: '192.168.250.0/24', podCidr: '10.244.0.0/16', underlayMtu: 1500, ...request }, datapath, treatments)
+  const { lab } = testbed
   const servers = new ServerPool()
   await mkdir(join(labDir(lab.name), 'work'), { recursive: true })
-  let testbed: Awaited<ReturnType<typeof labTestbed>>
-  try {
-    testbed = await labTestbed(datapath, lab, await applyTreatments(lab, getDatapath(datapath), treatments))
-  } catch (error) {
-    await destroyLab(lab.name)
-    throw error
-  }
   const { client, server, backends } = testbed.endpoints('inter-node')
   let port = 30_000
   try {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { getDatapath } from '../../lab/datapaths/index.js'
 import { createLab, destroyLab } from '../../lab/lifecycle.js'
 import { tracePath, type StoredPath } from '../../lab/path.js'
-import { applyTreatments, podsPerNodeFor, type TreatedLab } from '../../lab/treatments.js'
+import { applyTreatments, podsPerNodeFor, type TreatedLab, type Treatments } from '../../lab/treatments.js'
 import { labDir, ownerAlive, readLabRecord, type LabRecord } from '../../lab/state.js'
 import { measuredPods, type LabRequest, type PodPlan, type Underlay } from '../../lab/topology.js'
 import type { CellRecord } from '../../store/db.js'
@@ -42,16 +42,8 @@ export class LabTestbeds implements TestbedProvider {
     const index = [...new Set(this.cells.map((c) => testbedKey(c)))].indexOf(key)
     const request = labRequest(this.runId, index, cell, this.config)
     await removeStaleLab(request.name)
-    const datapath = getDatapath(cell.datapath)
-    const lab = await createLab(request, datapath, { keep: false, ...(this.signal ? { signal: this.signal } : {}) })
-    let treated: TreatedLab
-    try {
-      treated = await applyTreatments(lab, datapath, treatmentsOf(cell.variant), this.signal)
-    } catch (error) {
-      await destroyLab(lab.name) // a lab that fails its checks is not measured, and not left behind
-      throw error
-    }
-    const testbed = await labTestbed(key, lab, treated)
+    const { testbed, treated } = await buildTestbed(key, request, cell.datapath, treatmentsOf(cell.variant), this.signal)
+    const { lab } = testbed
     this.labs.set(key, testbed)
     const paths = await tracedPaths(lab, this.cells.filter((c) => testbedKey(c) === key))
     onBuilt({ key, datapath: cell.datapath, variant: cell.variant, facts: { ...labFacts(lab), ...treated.facts, paths } })
@@ -62,6 +54,22 @@ export class LabTestbeds implements TestbedProvider {
   async close(): Promise<void> {
     for (const { lab } of this.labs.values()) await destroyLab(lab.name)
     this.labs.clear()
+  }
+}
+
+/**
+ * Build a lab, load its treatments and check them, as a testbed; a lab that fails its checks is not measured, and is
+ * removed before the error propagates. Runs and the bench scripts build testbeds this way.
+ */
+export async function buildTestbed(key: string, request: LabRequest, datapathName: string, treatments: Treatments, signal?: AbortSignal): Promise<{ testbed: Testbed & { lab: LabRecord }; treated: TreatedLab }> {
+  const datapath = getDatapath(datapathName)
+  const lab = await createLab(request, datapath, { keep: false, ...(signal ? { signal } : {}) })
+  try {
+    const treated = await applyTreatments(lab, datapath, treatments, signal)
+    return { testbed: await labTestbed(key, lab, treated), treated }
+  } catch (error) {
+    await destroyLab(lab.name)
+    throw error
   }
 }
 
