@@ -7,8 +7,11 @@
  * Two kinds of disturbance, each seen from what was recorded beside the sample (SampleConditions):
  *  - a dip of the machine itself (on the VMs this was built on, speed drops 5–30% for 20 s to minutes, with steal time
  *    reading 0): the reference probe just before and just after the sample (measure/probe.ts) both read slower than
- *    the run's usual by more than `probeBoth`, or one of them by more than `probeEither` (a dip that starts or ends
- *    during the sample). The probe's figures are medians over many short operations, so the hypervisor taking the CPU
+ *    usual by more than `probeBoth`, or one of them by more than `probeEither` (a dip that starts or ends during the
+ *    sample). "Usual" is the median of the probes taken in the same place (rule v2: the same testbed, placement and
+ *    CPU pinning). The probe runs in the client's namespace, and a namespace with netfilter hooks makes loopback
+ *    connections dearer: in a hostNetwork pod on a Calico node lo_crr_us read 12% above the pods' probes on every
+ *    sample, so a run-wide usual (rule v1, kept for the runs stored with it) took all of them for dips. The probe's figures are medians over many short operations, so the hypervisor taking the CPU
  *    away for a few milliseconds does not move them; what moves them lasts, and spoils the sample beside it.
  *  - another program's load: CPU used during the sample by processes that were not the sample's (measure/foreign.ts)
  *    above `foreignCores`. Not applied to runs started with --allow-concurrent, whose every sample is contended on
@@ -19,10 +22,12 @@
  * in a pair; pairing only helps across a dip, which the rule removes.
  */
 import type { CellRecord, SampleRecord } from '../store/db.js'
+import { testbedKey } from '../measure/tests.js'
 import { median } from './stats.js'
 
 export interface DisturbanceRule {
-  name: 'probe-and-foreign-load-v1'
+  /** v1 compared a probe with the run's usual per CPU pinning only; v2 per place the probe ran (see probeGroup). */
+  name: 'probe-and-foreign-load-v1' | 'probe-and-foreign-load-v2'
   /** Both probes beside a sample slower than usual by more than this fraction: a dip. */
   probeBoth: number
   /** Either probe slower than usual by more than this fraction: a dip. */
@@ -34,7 +39,7 @@ export interface DisturbanceRule {
 }
 
 export const defaultDisturbanceRule: DisturbanceRule = {
-  name: 'probe-and-foreign-load-v1',
+  name: 'probe-and-foreign-load-v2',
   probeBoth: 0.08,
   probeEither: 0.15,
   foreignCores: 0.1,
@@ -52,8 +57,8 @@ export interface Exclusion {
 export function findDisturbances(cells: readonly CellRecord[], samples: readonly SampleRecord[], rule: DisturbanceRule | undefined): Map<number, Exclusion> {
   const excluded = new Map<number, Exclusion>()
   if (!rule) return excluded
-  const usual = usualProbeReadings(cells, samples)
-  const groupOf = new Map(cells.map((c) => [c.id, probeGroup(c)]))
+  const groupOf = new Map(cells.map((c) => [c.id, probeGroup(c, rule)]))
+  const usual = usualProbeReadings(groupOf, samples)
   for (const s of samples) {
     if (s.error !== null) continue
     const foreign = s.conditions.foreignCpu
@@ -74,14 +79,18 @@ export function findDisturbances(cells: readonly CellRecord[], samples: readonly
   return excluded
 }
 
-/** Probes run on the sample's CPU, so readings compare within one pinning (a pinned CPU, or unpinned). */
-function probeGroup(cell: CellRecord): string {
-  return String(cell.context['pinnedCpu'] ?? 'unpinned')
+/**
+ * Which probes a cell's compare with. Probes run on the sample's CPU, so readings compare within one pinning (a pinned
+ * CPU, or unpinned); from v2 also within one place, since the probe runs in the client's namespace, which is the
+ * testbed's and the placement's.
+ */
+function probeGroup(cell: CellRecord, rule: DisturbanceRule): string {
+  const pinning = String(cell.context['pinnedCpu'] ?? 'unpinned')
+  return rule.name === 'probe-and-foreign-load-v1' ? pinning : `${testbedKey(cell)} ${cell.placement} ${pinning}`
 }
 
-/** The run's usual reading of each probe field per pinning group: the median over every probe of the run. */
-function usualProbeReadings(cells: readonly CellRecord[], samples: readonly SampleRecord[]): Map<string, Record<string, number>> {
-  const groupOf = new Map(cells.map((c) => [c.id, probeGroup(c)]))
+/** The usual reading of each probe field per group: the median over every probe of the group. */
+function usualProbeReadings(groupOf: ReadonlyMap<number, string>, samples: readonly SampleRecord[]): Map<string, Record<string, number>> {
   const readings = new Map<string, Record<string, number>[]>()
   for (const s of samples) {
     const probe = s.conditions.probe

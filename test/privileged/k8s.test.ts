@@ -25,7 +25,7 @@ interface RunJson {
   status: string
   environment: Record<string, unknown>
   testbeds: { key: string; facts: Record<string, unknown> }[]
-  cells: { datapath: string; test: string; placement: string; engine: string; samples: number; failed: number; metrics: Record<string, { median: number }>; latency: { p50: number; p50Overhead: { value: number } | null } | null }[]
+  cells: { datapath: string; test: string; placement: string; engine: string; samples: number; failed: number; excluded: { reason: string; detail: string }[]; metrics: Record<string, { median: number }>; latency: { p50: number; p50Overhead: { value: number } | null } | null }[]
 }
 
 let lab: LabRecord
@@ -66,14 +66,16 @@ describe('cnibench k8s run', () => {
 
   it('measures pod-to-pod against the hostNetwork pair through the API, stores it like a lab run, and deletes its namespace', async () => {
     const { kube, kubeconfig } = await fake()
-    const run = await cnibenchJson<RunJson>(['k8s', 'run', '--kubeconfig', kubeconfig, '--paths', 'pod', '--placement', 'inter-node,intra-node', '--tests', 'TCP_RR', '--samples', '3', ...QUICK, '--json'])
+    const run = await cnibenchJson<RunJson>(['k8s', 'run', '--kubeconfig', kubeconfig, '--paths', 'pod', '--placement', 'inter-node,intra-node', '--tests', 'TCP_RR', '--samples', '4', ...QUICK, '--json'])
     expect(run.status).toBe('complete')
     expect(run.environment['kind']).toBe('kubernetes')
     expect(run.environment['cni']).toMatch(/^Calico \(calico\/node/)
     expect(run.environment['kubernetesVersion']).toBe('v1.31.0-cnibench-fake')
     const cell = (datapath: string, placement = 'inter-node') => run.cells.find((c) => c.datapath === datapath && c.placement === placement)!
-    // Three kept samples each, or fewer where the disturbance rule excluded one under the suite's other load.
-    for (const c of [cell('host'), cell('pod'), cell('pod', 'intra-node')]) expect(c.samples).toBeGreaterThanOrEqual(2)
+    // Four kept samples each, or fewer where the disturbance rule excluded more than the run could re-take. Here the
+    // test's API server, its exec streams and cnibench share the pods' two CPUs, and a probe beside a sample reads a
+    // dip about one time in five (against one in twenty in a lab run, where cnibench keeps off the sample's CPU).
+    for (const c of [cell('host'), cell('pod'), cell('pod', 'intra-node')]) expect(c.samples, JSON.stringify({ cell: `${c.datapath} ${c.placement}`, failed: c.failed, excluded: c.excluded })).toBeGreaterThanOrEqual(2)
     expect(cell('host').latency?.p50).toBeGreaterThan(0)
     // CPU per node without Prometheus: the client's node and, across nodes, the server's, with softirq on its own.
     expect(cell('pod').metrics['cpu_softirq_cores']?.median).toBeGreaterThanOrEqual(0)

@@ -78,6 +78,27 @@ describe('a dip that hits baseline and datapath unequally', () => {
   })
 })
 
+describe('probes taken in different places', () => {
+  // The host cell's client sits in the node's namespace, whose netfilter hooks make every loopback connection 12%
+  // dearer than in the pods' namespaces: a steady difference of place, not a dip.
+  const placed = (rule = defaultDisturbanceRule) => {
+    const samples: SampleRecord[] = []
+    for (let i = 1; i <= 6; i++) samples.push(sample(1, i, 10, { probe: { before: { ...USUAL_PROBE, lo_crr_us: 56 * 1.12 }, after: { ...USUAL_PROBE, lo_crr_us: 56 * 1.12 } } }))
+    for (let i = 1; i <= 6; i++) for (const c of [2, 3]) samples.push(sample(c, i, 8))
+    const dipped = sample(1, 7, 7, { probe: { before: { ...USUAL_PROBE, lo_crr_us: 56 * 1.12 * 1.2 }, after: USUAL_PROBE } })
+    return { found: findDisturbances([...cells, cell(3, 'flannel-vxlan')], [...samples, dipped], rule), dipped }
+  }
+  it('compare with the probes of their own place: a steady difference is no dip, a dip there still is', () => {
+    const { found, dipped } = placed()
+    expect([...found.keys()]).toEqual([dipped.id])
+    expect(found.get(dipped.id)?.detail).toMatch(/\+20% before \(lo_crr_us\)/)
+  })
+  it('under rule v1 (one usual per pinning, kept for runs stored with it) every sample of the other place was a dip', () => {
+    const { found } = placed({ ...defaultDisturbanceRule, name: 'probe-and-foreign-load-v1' })
+    expect(found.size).toBe(7)
+  })
+})
+
 describe('the precision target', () => {
   /** Run the planner against generated samples on a fake clock; returns how it stopped and after how many rounds. */
   function simulate(cv: number, budgetS: number) {
