@@ -11,8 +11,9 @@
  *    sample). "Usual" is the median of the probes taken in the same place (rule v2: the same testbed, placement and
  *    CPU pinning). The probe runs in the client's namespace, and a namespace with netfilter hooks makes loopback
  *    connections dearer: in a hostNetwork pod on a Calico node lo_crr_us read 12% above the pods' probes on every
- *    sample, so a run-wide usual (rule v1, kept for the runs stored with it) took all of them for dips. The probe's figures are medians over many short operations, so the hypervisor taking the CPU
- *    away for a few milliseconds does not move them; what moves them lasts, and spoils the sample beside it.
+ *    sample, so a run-wide usual (rule v1, kept for the runs stored with it) took all of them for dips. The probe's
+ *    figures are medians over many short operations, so the hypervisor taking the CPU away for a few milliseconds
+ *    does not move them; what moves them lasts, and spoils the sample beside it.
  *  - another program's load: CPU used during the sample by processes that were not the sample's (measure/foreign.ts)
  *    above `foreignCores`. Not applied to runs started with --allow-concurrent, whose every sample is contended on
  *    purpose (they are flagged instead).
