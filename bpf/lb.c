@@ -9,7 +9,6 @@
  */
 #include "services.h"
 #include <stddef.h>
-#include <linux/tcp.h>
 
 /* Backend (address, port) -> the Service frontend its replies must appear to come from. */
 struct {
@@ -37,15 +36,6 @@ static __always_inline int rewrite(struct __sk_buff *skb, int dst, __u32 old_add
 	}
 	count(CNB_NAT);
 	return TC_ACT_OK;
-}
-
-static __always_inline struct tcphdr *tcp_of(struct __sk_buff *skb, struct iphdr *ip)
-{
-	struct tcphdr *tcp = (void *)(ip + 1);
-	/* IP options and non-first fragments are left alone: the lab's flows carry neither. */
-	if (ip->protocol != IPPROTO_TCP || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x1fff)) || (void *)(tcp + 1) > (void *)(long)skb->data_end)
-		return 0;
-	return tcp;
 }
 
 SEC("tc")

@@ -8,7 +8,6 @@
  * (no TCP header): the lab's flows carry neither, and a real dataplane would parse them.
  */
 #include "common.h"
-#include <linux/tcp.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -21,11 +20,8 @@ SEC("tc")
 int cnb_policy(struct __sk_buff *skb)
 {
 	struct iphdr *ip = ipv4_of(skb);
-	void *end = (void *)(long)skb->data_end;
-	if (!ip || ip->protocol != IPPROTO_TCP || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x1fff)))
-		return TC_ACT_OK;
-	struct tcphdr *tcp = (void *)(ip + 1);
-	if ((void *)(tcp + 1) > end)
+	struct tcphdr *tcp = ip ? tcp_of(skb, ip) : 0;
+	if (!tcp)
 		return TC_ACT_OK;
 	struct addr_port key = { .addr = ip->daddr, .port = tcp->dest };
 	if (bpf_map_lookup_elem(&blocked, &key)) {

@@ -11,6 +11,7 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
+#include <linux/tcp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -63,19 +64,23 @@ static __always_inline struct iphdr *ipv4_of(struct __sk_buff *skb)
 	return ip;
 }
 
+/*
+ * The TCP header after an option-less IPv4 header, or NULL. Packets with IP options and non-first fragments (no TCP
+ * header to read) are left alone by the callers: the lab's flows carry neither.
+ */
+static __always_inline struct tcphdr *tcp_of(struct __sk_buff *skb, struct iphdr *ip)
+{
+	struct tcphdr *tcp = (void *)(ip + 1);
+	if (ip->protocol != IPPROTO_TCP || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x1fff)) || (void *)(tcp + 1) > (void *)(long)skb->data_end)
+		return 0;
+	return tcp;
+}
+
 /* A Service frontend, or a policy entry: address and port as on the wire (network byte order). */
 struct addr_port {
 	__u32 addr;
 	__u16 port;
 	__u16 pad;
-};
-
-#define LB_MAX_BACKENDS 4
-
-/* Value of the `services` map of lb.c and sock_lb.c; must match encodeService in src/lab/services/bpf-maps.ts. */
-struct service {
-	__u32 count; /* backends in use, 1..LB_MAX_BACKENDS */
-	struct addr_port backends[LB_MAX_BACKENDS];
 };
 
 #endif

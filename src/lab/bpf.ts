@@ -2,10 +2,12 @@
  * Loading cnibench's eBPF programs the way tc does it for Cilium: `tc filter add ... bpf direct-action obj X.o sec S`
  * on a clsact qdisc, inside the lab namespace. Each attached program gets its own maps; this module finds them by id
  * (`tc -json filter show` → `bpftool prog show` → `bpftool map show`), fills them with `bpftool batch`, and reads the
- * per-CPU counters back. Nothing is pinned and no bpffs is mounted: programs and maps disappear with the devices when
- * the lab's namespaces are deleted.
+ * per-CPU counters back (`lab inspect` shows those of the host-routing and IP-in-IP programs; the policy and Service
+ * programs count too, but nothing reads theirs yet). Nothing is pinned: programs and maps disappear with the devices
+ * when the lab's namespaces are deleted. The one exception is socket-level LB (services/ebpf-socket.ts), pinned for
+ * the moment of attaching it to the lab's cgroup on a bpffs in the lab's directory (lab/cgroup.ts), then unpinned.
  *
- * The byte layouts below must match the structs in bpf/lib/common.h and bpf/*.c (little-endian x86_64/arm64 hosts;
+ * The byte layouts below must match the structs in bpf/lib/*.h and bpf/*.c (little-endian x86_64/arm64 hosts;
  * addresses in network byte order, as the programs compare them with packet fields).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -46,7 +48,8 @@ interface TcFilter {
 }
 
 export interface MapUpdate {
-  program: AttachedProgram
+  /** Only its name (for errors) and map ids are read: a program attached to a cgroup, not a device, does too. */
+  program: Pick<AttachedProgram, 'name' | 'maps'>
   map: string
   key: Buffer
   value: Buffer

@@ -17,13 +17,16 @@ import { labDir } from './state.js'
 
 const PREFIX = 'cnibench-'
 
+/** The name of lab `lab`'s cgroup, under the cgroup v2 root: `cnibench-<lab>`. */
+export const labCgroupName = (lab: string) => `${PREFIX}${lab}`
+
 /** Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host). */
 export const cgroup2Root = () => mountPointOf('cgroup2')
 
-export async function labCgroupPath(lab: string): Promise<string> {
+async function labCgroupPath(lab: string): Promise<string> {
   const root = await cgroup2Root()
   if (!root) throw new CnibenchError('E_UNSUPPORTED', 'this host has no cgroup v2 hierarchy mounted, which socket-level load balancing attaches to', { hint: 'use --proxy ebpf-tc, or boot with the unified cgroup hierarchy' })
-  return join(root, `${PREFIX}${lab}`)
+  return join(root, labCgroupName(lab))
 }
 
 export async function createLabCgroup(lab: string): Promise<string> {
@@ -44,7 +47,7 @@ export function inCgroup(path: string, argv: readonly string[]): string[] {
 export async function removeLabCgroup(lab: string): Promise<boolean> {
   const root = await cgroup2Root()
   if (!root) return false
-  return removeCgroup(join(root, `${PREFIX}${lab}`))
+  return removeCgroup(join(root, labCgroupName(lab)))
 }
 
 async function removeCgroup(path: string): Promise<boolean> {

@@ -11,7 +11,7 @@ import { batch, listNetns, netnsPids } from '../exec/netns.js'
 import { readStartTime, stopAllRecorded, stopRecord } from '../exec/processes.js'
 import { assertCanRun, probeHost } from '../system/doctor.js'
 import { factsOf, resolveOptions, type Datapath } from './datapath.js'
-import { removeLabCgroup, removeOrphanCgroups, unmountLabBpffs } from './cgroup.js'
+import { labCgroupName, removeLabCgroup, removeOrphanCgroups, unmountLabBpffs } from './cgroup.js'
 import { createRuntime } from './runtime.js'
 import { executeScript, Script } from './script.js'
 import {
@@ -162,7 +162,7 @@ export async function cleanLeftovers(): Promise<CleanReport> {
     report.labs.push(name)
     report.namespaces.push(...removed.namespaces)
     report.processes += removed.processes
-    if (removed.cgroup) report.cgroups.push(`cnibench-${name}`)
+    if (removed.cgroup) report.cgroups.push(labCgroupName(name))
   }
   const orphans = (await listNetns()).filter((ns) => ns.startsWith(NETNS_PREFIX) && !kept.has(labNameOf(ns)))
   report.processes += await killProcessesIn(orphans)

@@ -7,7 +7,7 @@ import { run } from '../../exec/run.js'
 import { needsFeature, needsTool } from '../datapath.js'
 import { listedPort, type PolicyImplementation, type PolicyRules, type PolicyTarget } from './policy.js'
 
-export const NFT_TABLE = 'cnibench_policy'
+const NFT_TABLE = 'cnibench_policy'
 
 /** The `nft -f` input: a table with one base chain on the target's hook, then `body` lines in it (pure). */
 export function nftPolicyTable(target: PolicyTarget, rules: PolicyRules, body: string[], preamble: string[] = []): string {

@@ -31,7 +31,7 @@ export interface PolicyImplementation {
   load(target: PolicyTarget, rules: PolicyRules): Promise<void>
 }
 
-export const FIRST_LISTED_PORT = 1024
+const FIRST_LISTED_PORT = 1024
 
 /** The port rule `i` denies. */
 export const listedPort = (i: number) => FIRST_LISTED_PORT + i

@@ -1,8 +1,8 @@
 /** Map entries shared by the two eBPF proxies (bpf/lb.c, bpf/sock_lb.c): the Service table as bytes. */
-import { addrPortKey, type AttachedProgram, type MapUpdate } from '../bpf.js'
+import { addrPortKey, type MapUpdate } from '../bpf.js'
 import type { ServiceEntry } from './services.js'
 
-/** LB_MAX_BACKENDS in bpf/lib/common.h. */
+/** LB_MAX_BACKENDS in bpf/lib/services.h. */
 const MAX_BACKENDS = 4
 
 /** struct service: __u32 count, then LB_MAX_BACKENDS struct addr_port. */
@@ -15,6 +15,6 @@ export function encodeService(svc: ServiceEntry): Buffer {
 }
 
 /** The `services` map's entries: (ClusterIP, port) → endpoints. */
-export function serviceUpdates(program: AttachedProgram, services: readonly ServiceEntry[]): MapUpdate[] {
+export function serviceUpdates(program: MapUpdate['program'], services: readonly ServiceEntry[]): MapUpdate[] {
   return services.map((svc) => ({ program, map: 'services', key: addrPortKey(svc.ip, svc.port), value: encodeService(svc) }))
 }

@@ -7,13 +7,13 @@
 import { run } from '../../exec/run.js'
 import { bpfObjectPath } from '../../system/paths.js'
 import { loadedProgram, updateMaps } from '../bpf.js'
-import { createLabCgroup, withLabBpffs } from '../cgroup.js'
+import { createLabCgroup, labCgroupName, withLabBpffs } from '../cgroup.js'
 import { needsBuilt, needsFeature, needsTool } from '../datapath.js'
 import { serviceUpdates } from './bpf-maps.js'
 import type { ServiceProxy } from './services.js'
 
 export const ebpfSocketProxy: ServiceProxy = {
-  describe: (t) => `eBPF socket-level LB: cgroup/connect4 on cgroup cnibench-${t.lab}, which holds only the measuring client`,
+  describe: (t) => `eBPF socket-level LB: cgroup/connect4 on cgroup ${labCgroupName(t.lab)}, which holds only the measuring client`,
   requires: [needsBuilt(bpfObjectPath('sock_lb'), 'the eBPF socket load-balancing program'), needsTool('bpftool'), needsFeature('cgroup2')],
   problem: () => undefined,
   async load(target, services) {
@@ -23,7 +23,7 @@ export const ebpfSocketProxy: ServiceProxy = {
       await run(['bpftool', 'prog', 'load', bpfObjectPath('sock_lb'), pin, 'type', 'cgroup/connect4'])
       await run(['bpftool', 'cgroup', 'attach', cgroup, 'connect4', 'pinned', pin])
       // Attached, the program lives as long as the cgroup: the pin (and the bpffs) can go.
-      return { netns: '', device: '', direction: 'egress' as const, ...(await loadedProgram(['pinned', pin])) }
+      return loadedProgram(['pinned', pin])
     })
     await updateMaps(serviceUpdates(program, services))
     return { clientCgroup: cgroup }

@@ -7,7 +7,7 @@ import { needsFeature, needsTool } from '../datapath.js'
 import { loadNft } from '../policy/nft.js'
 import { needsNodeNetfilter, type ServiceEntry, type ServiceProxy, type ServicesTarget } from './services.js'
 
-export const KUBE_PROXY_TABLE = 'cnibench-kube-proxy'
+const KUBE_PROXY_TABLE = 'cnibench-kube-proxy'
 
 /** The `nft -f` input for `services` (pure). */
 export function kubeProxyNftablesText(target: ServicesTarget, services: readonly ServiceEntry[]): string {
