@@ -27,8 +27,12 @@ import { testbedKey } from '../measure/tests.js'
 import { median } from './stats.js'
 
 export interface DisturbanceRule {
-  /** v1 compared a probe with the run's usual per CPU pinning only; v2 per place the probe ran (see probeGroup). */
   name: 'probe-and-foreign-load-v1' | 'probe-and-foreign-load-v2'
+  /**
+   * Which probes a probe is compared with (see probeGroup): those of the same CPU pinning (v1; absent in the runs
+   * stored with it), or those taken in the same place (v2).
+   */
+  probesComparedWithin?: 'pinning' | 'place'
   /** Both probes beside a sample slower than usual by more than this fraction: a dip. */
   probeBoth: number
   /** Either probe slower than usual by more than this fraction: a dip. */
@@ -41,6 +45,7 @@ export interface DisturbanceRule {
 
 export const defaultDisturbanceRule: DisturbanceRule = {
   name: 'probe-and-foreign-load-v2',
+  probesComparedWithin: 'place',
   probeBoth: 0.08,
   probeEither: 0.15,
   foreignCores: 0.1,
@@ -82,12 +87,11 @@ export function findDisturbances(cells: readonly CellRecord[], samples: readonly
 
 /**
  * Which probes a cell's compare with. Probes run on the sample's CPU, so readings compare within one pinning (a pinned
- * CPU, or unpinned); from v2 also within one place, since the probe runs in the client's namespace, which is the
- * testbed's and the placement's.
+ * CPU, or unpinned); by place, also within one client namespace, which is the testbed's and the placement's.
  */
 function probeGroup(cell: CellRecord, rule: DisturbanceRule): string {
   const pinning = String(cell.context['pinnedCpu'] ?? 'unpinned')
-  return rule.name === 'probe-and-foreign-load-v1' ? pinning : `${testbedKey(cell)} ${cell.placement} ${pinning}`
+  return rule.probesComparedWithin === 'place' ? `${testbedKey(cell)} ${cell.placement} ${pinning}` : pinning
 }
 
 /** The usual reading of each probe field per group: the median over every probe of the group. */

@@ -94,7 +94,7 @@ describe('probes taken in different places', () => {
     expect(found.get(dipped.id)?.detail).toMatch(/\+20% before \(lo_crr_us\)/)
   })
   it('under rule v1 (one usual per pinning, kept for runs stored with it) every sample of the other place was a dip', () => {
-    const { found } = placed({ ...defaultDisturbanceRule, name: 'probe-and-foreign-load-v1' })
+    const { found } = placed({ ...defaultDisturbanceRule, name: 'probe-and-foreign-load-v1', probesComparedWithin: 'pinning' })
     expect(found.size).toBe(7)
   })
 })
