@@ -5,10 +5,11 @@
  * means the two 95% CIs overlap: a crossing is only claimed where the order is clear on both sides of it. Pure.
  */
 import { metricInfo } from '../measure/metrics.js'
-import { canonicalVariant, cellKey, variantAxes, type Variant } from '../measure/tests.js'
+import { baselineKeyOf, variantAxes, withoutAxes, type Variant } from '../measure/tests.js'
 import { policyOf, servicesOf } from '../measure/treatments.js'
 import type { Interval } from './stats.js'
-import type { CellSummary, MetricSummary, Overhead, PooledLatency, RunSummary } from './summary.js'
+import { latencyOverhead } from './precision.js'
+import type { CellSummary, MetricSummary, Overhead, RunSummary } from './summary.js'
 
 export type CurveAxis = 'policy' | 'services'
 
@@ -79,7 +80,7 @@ export function buildCurves(summary: RunSummary): Curve[] {
     const treated = summary.cells.filter((c) => c.variant[axis] !== undefined && c.variant[axis] !== variantAxes[axis]?.default)
     const byBase = new Map<string, CellSummary[]>()
     for (const c of treated) {
-      const baseKey = cellKey({ ...c, variant: canonicalVariant(Object.fromEntries(Object.entries(c.variant).filter(([k]) => k !== axis))) })
+      const baseKey = baselineKeyOf(c, summary.baseline)
       byBase.set(baseKey, [...(byBase.get(baseKey) ?? []), c])
     }
     for (const [baseKey, cells] of byBase) {
@@ -110,7 +111,7 @@ function curveOf(axis: CurveAxis, metric: CurveMetric, base: CellSummary | undef
     axis,
     datapath: first.datapath,
     baseKey,
-    labVariant: canonicalVariant(Object.fromEntries(Object.entries(first.variant).filter(([k]) => k !== axis))),
+    labVariant: withoutAxes(first.variant, [axis]),
     test: first.test,
     size: first.size,
     parallel: first.parallel,
@@ -134,10 +135,12 @@ function treatmentOf(axis: CurveAxis, c: CellSummary): { implementation: string;
 
 function pointOf(c: CellSummary, metric: CurveMetric, n: number, withOverhead = true): CurvePoint | undefined {
   if (metric === 'latency_p50' || metric === 'latency_p99') {
-    if (!c.latency) return undefined
     const field = metric === 'latency_p50' ? 'p50' : 'p99'
-    const overhead = withOverhead ? c.latency[`${field}Overhead` as keyof PooledLatency] : undefined
-    return { n, value: c.latency[field], ci95: c.latency[`${field}Ci95`], overhead: overhead as Overhead | undefined, samples: c.samples }
+    const overhead = withOverhead ? latencyOverhead(c, field) : undefined
+    // Pooled over the samples' histograms; engines without one (netperf) report the percentile per sample.
+    if (c.latency) return { n, value: c.latency[field], ci95: c.latency[`${field}Ci95`], overhead, samples: c.samples }
+    const m = c.metrics[`latency_${field}_us`]
+    return m ? { n, value: m.median, ci95: m.medianCi95, overhead, samples: c.samples } : undefined
   }
   const m: MetricSummary | undefined = c.metrics[metric]
   if (!m) return undefined

@@ -119,14 +119,18 @@ export function testbedKey(c: Pick<CellSpec, 'datapath' | 'variant'>): string {
 export function baselineKeyOf(c: CellShape, baseline: string, axes: Readonly<Record<string, VariantAxis>> = variantAxes): string {
   if (isTreated(c.variant, axes)) {
     const treated = Object.keys(axes).filter((k) => axes[k]?.kind === 'treatment')
-    const untreated = Object.fromEntries(Object.entries(c.variant).filter(([k]) => !treated.includes(k)))
-    return cellKey({ ...c, variant: canonicalVariant(untreated, axes) })
+    return cellKey({ ...c, variant: withoutAxes(c.variant, treated, axes) })
   }
   return cellKey({ ...c, datapath: baseline })
 }
 
+/** `variant` with the `axes` left out (at their defaults), made canonical. */
+export function withoutAxes(variant: Variant, axes: readonly string[], registry: Readonly<Record<string, VariantAxis>> = variantAxes): Variant {
+  return canonicalVariant(Object.fromEntries(Object.entries(variant).filter(([k]) => !axes.includes(k))), registry)
+}
+
 /** Whether two cells are the same but for the `except` axes (e.g. two runs' cells under different NIC profiles). */
 export function sameShapeExcept(a: CellShape, b: CellShape, except: readonly string[]): boolean {
-  const without = (c: CellShape) => cellKey({ ...c, variant: canonicalVariant(Object.fromEntries(Object.entries(c.variant).filter(([k]) => !except.includes(k)))) })
+  const without = (c: CellShape) => cellKey({ ...c, variant: withoutAxes(c.variant, except) })
   return without(a) === without(b)
 }

@@ -27,7 +27,6 @@ export const MAX_POLICY_RULES = 16_000
 /** Most Services: beyond the ~20,000 where published kube-proxy/Cilium comparisons cross over. */
 export const MAX_SERVICES = 30_000
 
-export type { PolicyTreatment, ServicesTreatment }
 
 /** What a run asks for: the counts and implementations to cross (config keys policy-rules, policy-impl, ...). */
 export interface TreatmentConfig {
@@ -40,11 +39,11 @@ export interface TreatmentConfig {
 
 const ESTABLISHED_FIRST = 'established-first'
 
-export function policyValue(t: PolicyTreatment): string {
+function policyValue(t: PolicyTreatment): string {
   return `${t.impl}:${t.rules}${t.establishedFirst ? `:${ESTABLISHED_FIRST}` : ''}`
 }
 
-export function servicesValue(t: ServicesTreatment): string {
+function servicesValue(t: ServicesTreatment): string {
   return `${t.proxy}:${t.services}`
 }
 

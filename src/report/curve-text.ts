@@ -4,8 +4,7 @@
  * up at the largest N (flat, or how far it fell), and where implementations cross.
  */
 import type { Crossing, Curve, CurvePoint } from '../analysis/curves.js'
-import { variantTag } from '../measure/tests.js'
-import { overheadText, sizeLabel, withCi } from './format.js'
+import { cellLabel, overheadText, withCi } from './format.js'
 
 const metricNames: Record<Curve['metric'], string> = {
   throughput_bps: 'throughput (Gbit/s)',
@@ -22,9 +21,7 @@ const axisUnits: Record<Curve['axis'], [string, string]> = { policy: ['policy ru
 const counted = (c: Pick<Curve, 'axis'>, n: number) => `${countLabel(n)} ${axisUnits[c.axis][n === 1 ? 0 : 1]}`
 
 export function curveTitle(c: Curve): string {
-  const flows = c.parallel > 1 ? ` ×${c.parallel}` : ''
-  const placement = c.placement !== 'inter-node' ? ` ${c.placement}` : ''
-  return `${c.datapath}${variantTag(c.labVariant)} ${c.test} ${sizeLabel(c.size)}${flows}${placement}: ${metricNames[c.metric]} against ${axisNames[c.axis]}`
+  return `${cellLabel({ ...c, variant: c.labVariant })}: ${metricNames[c.metric]} against ${axisNames[c.axis]}`
 }
 
 /** "12,000" for a count on an axis. */
@@ -38,7 +35,7 @@ export function curveScale(c: Pick<Curve, 'metric'>): { scale: number; digits: n
 }
 
 /** A point as a table cell: "9.52 ±0.10 (+4% ±2%)", the bracket its cost against N = 0 (positive = worse); N = 0 has none. */
-export function pointText(c: Curve, p: CurvePoint | undefined): string {
+function pointText(c: Curve, p: CurvePoint | undefined): string {
   if (!p) return '—'
   const { scale, digits } = curveScale(c)
   const figure = withCi(p.value, p.ci95, scale, digits)
@@ -60,7 +57,7 @@ export function curveRows(c: Curve): string[][] {
  * How each implementation ends up at its largest N against N = 0: "flat" when the change's CI includes zero, else the
  * change ("falls away" for a loss of more than half), so a reader sees linear lists fall and hashed lookups stay put.
  */
-export function endpointSentences(c: Curve): string[] {
+function endpointSentences(c: Curve): string[] {
   return c.lines.flatMap((l) => {
     const last = l.points.at(-1)
     if (!last?.overhead) return []
@@ -71,7 +68,7 @@ export function endpointSentences(c: Curve): string[] {
   })
 }
 
-export function crossingSentence(c: Curve, x: Crossing): string {
+function crossingSentence(c: Curve, x: Crossing): string {
   const other = x.better === x.a ? x.b : x.a
   if (x.kind === 'same') return `${x.a} and ${x.b}: indistinguishable at every N measured (95% CIs overlap)`
   if (x.kind === 'converge') return `${x.better} was better than ${other} up to ${counted(c, x.until as number)}; indistinguishable at the largest N`
@@ -85,7 +82,7 @@ export function crossingSentence(c: Curve, x: Crossing): string {
  * ebpf are better than iptables-legacy from 100 policy rules on"), one per crossing; indistinguishable pairs are
  * left out.
  */
-export function crossingSentences(c: Curve): string[] {
+function crossingSentences(c: Curve): string[] {
   const separations = new Map<string, string[]>()
   const lines: string[] = []
   for (const x of c.crossings) {

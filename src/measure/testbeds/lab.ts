@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { getDatapath } from '../../lab/datapaths/index.js'
 import { createLab, destroyLab } from '../../lab/lifecycle.js'
 import { tracePath, type StoredPath } from '../../lab/path.js'
-import { applyTreatments, podsPerNodeFor, type TreatedLab, type Treatments } from '../../lab/treatments.js'
+import { applyTreatments, type TreatedLab, type Treatments } from '../../lab/treatments.js'
 import { labDir, ownerAlive, readLabRecord, type LabRecord } from '../../lab/state.js'
 import { measuredPods, type LabRequest, type PodPlan, type Underlay } from '../../lab/topology.js'
 import type { CellRecord } from '../../store/db.js'
@@ -74,11 +74,11 @@ export async function buildTestbed(key: string, request: LabRequest, datapathNam
 }
 
 /**
- * A lab already built, as a testbed (the bench scripts build their own). On a lab with a Service, the client aims at
+ * A lab already built, as a testbed (buildTestbed builds one). On a lab with a Service, the client aims at
  * the ClusterIP and the servers run on its endpoints; with socket-level load balancing the client runs in the lab's
  * cgroup.
  */
-export async function labTestbed(key: string, lab: LabRecord, treated: Omit<TreatedLab, 'facts'> = {}): Promise<Testbed & { lab: LabRecord }> {
+async function labTestbed(key: string, lab: LabRecord, treated: Omit<TreatedLab, 'facts'>): Promise<Testbed & { lab: LabRecord }> {
   const namespaces = [lab.plan.wireNetns, ...lab.plan.nodes.map((n) => n.netns), ...lab.plan.pods.map((p) => p.netns)]
   // CPU used by processes in the lab's own namespaces is the sample's, not foreign load.
   const ownNetns = await netnsInodes([...new Set(namespaces)])
@@ -147,7 +147,7 @@ function labRequest(runId: string, index: number, cell: CellRecord, config: RunC
     name: `${runId}-${index + 1}-${cell.datapath}`.slice(0, 24).replace(/-$/, ''),
     nodes: 2,
     // A Services run gives its untreated labs the endpoint pods too, so every point of a curve has the same lab.
-    podsPerNode: hasServices(config) ? 2 : podsPerNodeFor(treatmentsOf(cell.variant), config.placements.includes('intra-node') ? 2 : 1),
+    podsPerNode: hasServices(config) || config.placements.includes('intra-node') ? 2 : 1,
     underlayCidr: '192.168.250.0/24',
     podCidr: '10.244.0.0/16',
     underlayMtu: config.mtu,
