@@ -47,7 +47,7 @@ function apiError(action: string, error: unknown): CnibenchError {
   const body = (error as { body?: unknown }).body
   const message = (typeof body === 'string' ? safeJson(body)?.message : (body as { message?: string } | undefined)?.message) ?? messageOf(error)
   if (code === 403 && /PodSecurity/.test(message)) {
-    return new CnibenchError('E_RUN', `refused to ${action} by Pod Security admission: ${message}`, { hint: 'the baseline pair needs host networking: label the run\'s namespace pod-security.kubernetes.io/enforce=privileged through your policy, or measure --paths pod (no hostNetwork baseline then)' })
+    return new CnibenchError('E_RUN', `refused to ${action} by Pod Security admission: ${message}`, { hint: 'the hostNetwork baseline pair needs the privileged level, which the run\'s namespace asks for with the label pod-security.kubernetes.io/enforce=privileged: let your policy allow that label on namespaces cnibench-*, or exempt them in the cluster\'s Pod Security admission configuration' })
   }
   if (code === 403) return new CnibenchError('E_RUN', `forbidden to ${action}: ${message}`, { hint: 'grant the RBAC in deploy/rbac.yaml to the user or service account cnibench runs as' })
   return new CnibenchError('E_RUN', `cannot ${action}: ${message}`)

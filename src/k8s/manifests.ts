@@ -38,13 +38,18 @@ export interface ClusterManifests {
   service: V1Service
 }
 
+/** Pod Security admission's per-namespace level. */
+export const POD_SECURITY_LABEL = 'pod-security.kubernetes.io/enforce'
+
 export function defaultNamespace(runId: string): string {
   return `cnibench-${runId}`
 }
 
 export function clusterManifests(input: ClusterPlanInput): ClusterManifests {
   const labels = { ...MANAGED_BY, [RUN_LABEL]: input.runId }
-  const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: input.namespace, labels } }
+  // The baseline pair runs with host networking, which Pod Security's `baseline` and `restricted` levels refuse; the
+  // run's own namespace asks for the level that allows it (a cluster may still refuse the label: see apiError).
+  const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: input.namespace, labels: { ...labels, [POD_SECURITY_LABEL]: 'privileged' } } }
   const pods = podRoles.map((role) => pod(input, role, labels))
   const service: V1Service = {
     apiVersion: 'v1',

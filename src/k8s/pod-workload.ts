@@ -7,7 +7,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CnibenchError } from '../errors.js'
-import { interruptedError, type RunResult } from '../exec/run.js'
+import { interruptedError, shellQuote, type RunResult } from '../exec/run.js'
 import { execInPod, type PodRef } from './exec.js'
 import { packageRoot } from '../system/paths.js'
 import { parseProcStat, type CpuTimes } from '../measure/cpu.js'
@@ -62,7 +62,7 @@ export class PodWorkload implements Workload {
 
   async start(argv: readonly string[], opts: { cpu: CpuChoice; label: string; signal?: AbortSignal }): Promise<WorkloadProcess> {
     const log = `/tmp/${opts.label}.log`
-    const line = this.commandLine(argv, opts.cpu).map(shellWord).join(' ')
+    const line = shellQuote(this.commandLine(argv, opts.cpu))
     const started = await execInPod(this.kc, this.ref, ['sh', '-c', `${line} >${log} 2>&1 </dev/null & echo $!`], opts.signal ? { signal: opts.signal } : {})
     const pid = Number(started.stdout.trim())
     if (!Number.isInteger(pid) || pid <= 0) throw new CnibenchError('E_RUN', `${opts.label} did not start in pod ${this.key}: ${started.stderr.trim()}`)
@@ -83,7 +83,7 @@ export class PodWorkload implements Workload {
   }
 
   async collectFile(path: string): Promise<string> {
-    const result = await this.run(['sh', '-c', `cat ${shellWord(path)} 2>/dev/null; rm -f ${shellWord(path)}`], { cpu: 'inherit', allowFailure: true })
+    const result = await this.run(['sh', '-c', `cat ${shellQuote([path])} 2>/dev/null; rm -f ${shellQuote([path])}`], { cpu: 'inherit', allowFailure: true })
     return result.stdout
   }
 
@@ -126,8 +126,4 @@ class PodProcess implements WorkloadProcess {
     await this.workload.run(['kill', String(this.pid)], { cpu: 'inherit', allowFailure: true }).catch(() => undefined)
     this.markExited(143)
   }
-}
-
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
