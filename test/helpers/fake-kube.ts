@@ -49,7 +49,10 @@ export interface FakeKube {
   url: string
   kubeconfig(): string
   namespaces(): string[]
-  /** A namespace left terminating by an earlier run, gone after `ms`. */
+  /**
+   * A namespace left terminating by an earlier run, gone `ms` after the first request that sees it (a read of it, or a
+   * list), so a slow start of the CLI cannot miss it.
+   */
   terminating(name: string, ms: number): void
   /** An active namespace a killed run left. */
   leftover(name: string): void
@@ -62,6 +65,16 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
   const pods = new Map<string, FakePod>()
   const services = new Map<string, Record<string, unknown>>()
   const labNode = (node: string) => opts.lab.plan.nodes[nodeNames.indexOf(node)]
+  /** Terminating namespaces whose countdown has not started yet, with its length. */
+  const unseenTerminating = new Map<string, number>()
+  function startCountdowns(kind: string | undefined, name: string | undefined): void {
+    if (kind !== 'namespaces') return
+    for (const [ns, ms] of unseenTerminating) {
+      if (name && name !== ns) continue
+      unseenTerminating.delete(ns)
+      setTimeout(() => namespaces.delete(ns), ms)
+    }
+  }
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => send(res, 500, status(500, 'InternalError', String(e))))
@@ -85,6 +98,7 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
     if (url.pathname === '/apis/apps/v1/daemonsets') return send(res, 200, { kind: 'DaemonSetList', apiVersion: 'apps/v1', metadata: {}, items: [daemonSet(opts.lab.datapath)] })
     if (p[0] !== 'api' || p[1] !== 'v1') return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource`))
     const [, , kind, name, sub, subName, leaf] = p
+    startCountdowns(kind, name)
     if (kind === 'nodes' && !name) return send(res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: nodeNames.map(node) })
     if (kind === 'nodes' && name) return nodeNames.includes(name) ? send(res, 200, node(name)) : send(res, 404, status(404, 'NotFound', `nodes "${name}" not found`))
     if (kind !== 'namespaces') return send(res, 404, status(404, 'NotFound', 'not found'))
@@ -239,7 +253,7 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
     namespaces: () => [...namespaces.keys()],
     terminating: (name, ms) => {
       namespaces.set(name, { labels: { 'cnibench.io/run': 'earlier' }, phase: 'Terminating' })
-      setTimeout(() => namespaces.delete(name), ms)
+      unseenTerminating.set(name, ms)
     },
     leftover: (name) => namespaces.set(name, { labels: { 'cnibench.io/run': 'killed' }, phase: 'Active' }),
     close: () => new Promise<void>((resolve) => { wss.close(); server.close(() => resolve()); server.closeAllConnections() }),
