@@ -85,16 +85,6 @@ function isControlPlane(node: V1Node): boolean {
   return 'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels
 }
 
-/** The CNI agent's pods by CNI, as the kubelet names them (DaemonSet name + suffix). */
-const CNI_AGENT_PODS: [string, RegExp][] = [
-  ['Calico', /^calico-node-/],
-  ['Canal', /^canal-/],
-  ['Cilium', /^cilium-(?!operator)/],
-  ['Flannel', /^kube-flannel-ds-/],
-  ['Antrea', /^antrea-agent-/],
-  ['Kube-OVN', /^kube-ovn-cni-/],
-]
-
 /** How long pods may take to run (image pulls on a cold node take a while); CNIBENCH_K8S_POD_TIMEOUT_S overrides it. */
 const POD_READY_TIMEOUT_MS = (Number(process.env['CNIBENCH_K8S_POD_TIMEOUT_S']) || 120) * 1000
 const NAMESPACE_GONE_TIMEOUT_MS = 180_000
@@ -213,7 +203,10 @@ export class ClusterTestbeds implements TestbedProvider {
     const exec = (pod: string, argv: string[]) => execInPod(kc, { namespace: this.input.namespace, pod, container: 'engines' }, argv, { allowFailure: true })
     const { serverNode, clientNode } = this.input
     const cni = String(this.facts['cni'] ?? '')
-    const agent = CNI_AGENT_PODS.find(([name]) => cni.startsWith(name))?.[1]
+    // A DaemonSet's pods are `<name>-<suffix>`: cilium-x7k2p, not cilium-operator-… or cilium-envoy-…. The name is a
+    // DNS label, so it holds nothing a pattern would read as syntax.
+    const daemonSet = this.facts['cniDaemonSet'] as string | undefined
+    const agent = daemonSet ? new RegExp(`^${daemonSet}-[a-z0-9]+$`) : undefined
     return {
       nodeFacts: { [serverNode]: await nodeFacts(exec, 'host-server'), [clientNode]: await nodeFacts(exec, 'host-client') },
       podMtu: await podMtu(exec, 'server'),

@@ -38,17 +38,16 @@ export const clusterPathNames = ['host', 'pod', 'pod-service'] as const
 
 /**
  * Every path × test × size × flow count the config asks for: placements filter the pod-to-pod paths, `only` the paths.
- * The hostNetwork pair is always measured: the inter-node paths' overheads need it. The intra-node pair has no
- * hostNetwork counterpart (two hostNetwork pods on one node share the node's stack), so it shows figures without an
- * overhead, as intra-node lab cells do.
+ * The hostNetwork pair is always measured, for the tests another path measures (every test when asked for): the
+ * inter-node paths' overheads need it. The intra-node pair has no hostNetwork counterpart (two hostNetwork pods on one
+ * node share the node's stack), so it shows figures without an overhead, as intra-node lab cells do.
  */
 export function clusterCells(config: Pick<RunConfig, 'tests' | 'sizes' | 'parallel' | 'placements'>, only: readonly string[] = clusterPathNames): ClusterCell[] {
-  const paths = clusterPaths.filter((p) => (p.datapath === 'host' || only.includes(p.datapath)) && (p.datapath !== 'pod' || config.placements.includes(p.placement)))
-  return paths.flatMap((path) =>
-    config.tests
-      .filter((test) => !path.viaService || servesThroughService(test))
-      .flatMap((test) => sizesFor(test, config).flatMap((size) => config.parallel.map((parallel) => ({ path, test, size, parallel })))),
-  )
+  const measured = clusterPaths.filter((p) => p.datapath !== 'host' && only.includes(p.datapath) && (p.datapath !== 'pod' || config.placements.includes(p.placement)))
+  const testsOf = (path: ClusterPath) => config.tests.filter((test) => !path.viaService || servesThroughService(test))
+  const hostTests = only.includes('host') ? config.tests : config.tests.filter((test) => measured.some((p) => testsOf(p).includes(test)))
+  const cellsOf = (path: ClusterPath, tests: readonly TestKind[]) => tests.flatMap((test) => sizesFor(test, config).flatMap((size) => config.parallel.map((parallel) => ({ path, test, size, parallel }))))
+  return clusterPaths.flatMap((path) => (path.datapath === 'host' ? cellsOf(path, hostTests) : measured.includes(path) ? cellsOf(path, testsOf(path)) : []))
 }
 
 /**

@@ -17,11 +17,13 @@ import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '.
 /** Where deploy/Dockerfile installs cnibench's built tools (dist/bin) in the engines image. */
 const IMAGE_ROOT = '/opt/cnibench'
 
+/** Commands run with a recorded pid, counted per cnibench process: every workload of a run writes distinct pid files. */
+let execsRecorded = 0
+
 export class PodWorkload implements Workload {
   readonly key: string
   readonly workDir = '/tmp'
 
-  private runs = 0
 
   constructor(
     private readonly kc: KubeConfig,
@@ -43,7 +45,7 @@ export class PodWorkload implements Workload {
   async run(argv: readonly string[], opts: WorkloadRunOptions): Promise<RunResult> {
     const execOpts = { ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.allowFailure ? { allowFailure: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }
     if (!opts.signal && !opts.timeoutMs) return execInPod(this.kc, this.ref, this.commandLine(argv, opts.cpu), execOpts)
-    const pidFile = `/tmp/cnibench-exec-${process.pid}-${++this.runs}.pid`
+    const pidFile = `/tmp/cnibench-exec-${process.pid}-${++execsRecorded}.pid`
     const recorded = ['sh', '-c', 'echo $$ >"$0"; exec "$@"', pidFile, ...this.commandLine(argv, opts.cpu)]
     try {
       return await execInPod(this.kc, this.ref, recorded, execOpts)
@@ -122,8 +124,11 @@ class PodProcess implements WorkloadProcess {
     return this.log
   }
 
+  /** SIGTERM, then wait (up to 5 s, then SIGKILL) in the same exec: the next server may need the port it held. */
   async stop(): Promise<void> {
-    await this.workload.run(['kill', String(this.pid)], { cpu: 'inherit', allowFailure: true }).catch(() => undefined)
+    const pid = String(this.pid)
+    const script = 'kill "$0" 2>/dev/null; i=0; while kill -0 "$0" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; kill -9 "$0" 2>/dev/null; true'
+    await this.workload.run(['sh', '-c', script, pid], { cpu: 'inherit', allowFailure: true }).catch(() => undefined)
     this.markExited(143)
   }
 }

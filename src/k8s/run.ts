@@ -65,7 +65,8 @@ export async function prepareClusterRun(asked: RunConfig, opts: ClusterRunOption
   const notes = asked.pin !== 'none' ? ['cluster pods are not pinned to a CPU (--pin applies to labs on this host); a node\'s other pods share its CPUs'] : []
   if (cells.some((c) => c.datapath === 'pod-service')) {
     notes.push('the pod-to-Service path runs cnb-perf-direct (no control channel: each connection may reach another endpoint), the other paths cnb-perf sessions: the same transaction loops, but its servers are started per sample' +
-      (config.tests.some((t) => !servesThroughService(t)) ? '; it measures TCP_RR and TCP_CRR only' : ''))
+      (config.tests.some((t) => !servesThroughService(t)) ? '; it measures TCP_RR and TCP_CRR only' : '') +
+      (config.tests.some((t) => servesThroughService(t) && config.engines?.[t] !== undefined) ? '; --engine choices apply to the other paths' : ''))
   }
   return { runId, planned: { kind: 'k8s', config, environment, cells, skipped: [], notes }, connection, input, facts }
 }
@@ -86,7 +87,7 @@ async function clusterFacts(connection: ClusterConnection, nodes: V1Node[]): Pro
       instanceType: n.metadata?.labels?.['node.kubernetes.io/instance-type'] ?? null,
       zone: n.metadata?.labels?.['topology.kubernetes.io/zone'] ?? null,
     })),
-    cni: await detectCni(connection.kc.makeApiClient(AppsV1Api)),
+    ...(await detectCni(connection.kc.makeApiClient(AppsV1Api))),
   }
 }
 
@@ -100,13 +101,17 @@ const CNI_DAEMONSETS: [RegExp, string][] = [
   [/^weave-net$/, 'Weave Net'],
 ]
 
-/** The CNI from its DaemonSet and image tag, e.g. "Calico (calico/node:v3.30.1)"; says why when it cannot tell. */
-async function detectCni(apps: AppsV1Api): Promise<string> {
+/**
+ * The CNI from its DaemonSet and image tag, e.g. "Calico (calico/node:v3.30.1)", says why when it cannot tell; and the
+ * DaemonSet's name, whose pods (`<name>-<suffix>`) are the CNI agent the run reads the CPU and memory of.
+ */
+async function detectCni(apps: AppsV1Api): Promise<{ cni: string; cniDaemonSet?: string }> {
   const list = await apps.listDaemonSetForAllNamespaces().catch((e: unknown) => e as Error)
-  if (list instanceof Error) return `not detected (cannot list DaemonSets: ${list.message})`
+  if (list instanceof Error) return { cni: `not detected (cannot list DaemonSets: ${list.message})` }
   for (const ds of list.items) {
-    const match = CNI_DAEMONSETS.find(([re]) => re.test(ds.metadata?.name ?? ''))
-    if (match) return `${match[1]} (${ds.spec?.template.spec?.containers[0]?.image ?? 'image unknown'})`
+    const name = ds.metadata?.name ?? ''
+    const match = CNI_DAEMONSETS.find(([re]) => re.test(name))
+    if (match) return { cni: `${match[1]} (${ds.spec?.template.spec?.containers[0]?.image ?? 'image unknown'})`, cniDaemonSet: name }
   }
-  return 'not detected (no known CNI DaemonSet)'
+  return { cni: 'not detected (no known CNI DaemonSet)' }
 }

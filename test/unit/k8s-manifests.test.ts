@@ -74,6 +74,10 @@ describe('cluster test plan', () => {
     expect(cells.filter((c) => c.path.datapath === 'host')).toHaveLength(3)
     const both = clusterCells(mergeConfig({}, { placements: ['inter-node', 'intra-node'], tests: ['TCP_RR'], sizes: [512, 1024] }))
     expect(both).toHaveLength(clusterPaths.length * 2)
+    // The baseline pair measures what the chosen paths need: no stream for the Service path alone, unless asked.
+    const hostTests = (paths: string[]) => clusterCells(config, paths).filter((c) => c.path.datapath === 'host').map((c) => c.test)
+    expect(hostTests(['pod-service'])).toEqual(['TCP_RR', 'TCP_CRR'])
+    expect(hostTests(['host', 'pod-service'])).toEqual(['TCP_STREAM', 'TCP_RR', 'TCP_CRR'])
   })
 
   it('`k8s plan` prints the manifests and the plan without a cluster', async () => {
