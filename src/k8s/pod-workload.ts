@@ -11,7 +11,7 @@ import { interruptedError, shellQuote, type RunResult } from '../exec/run.js'
 import { execInPod, type PodRef } from './exec.js'
 import { packageRoot } from '../system/paths.js'
 import { parseProcStat, type CpuTimes } from '../measure/cpu.js'
-import { listens } from '../measure/listening.js'
+import { listens } from '../exec/listening.js'
 import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../measure/workload.js'
 
 /** Where deploy/Dockerfile installs cnibench's built tools (dist/bin) in the engines image. */

@@ -3,8 +3,7 @@
  * refused, or get dropped; which backend answers a Service's connections. Run with the Node binary cnibench itself
  * runs on, inside the lab's namespaces, so no extra tool is needed; each prints one JSON line.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
-import { CnibenchError } from '../errors.js'
+import { waitUntilListening } from '../exec/listening.js'
 import { inNetns } from '../exec/netns.js'
 import { startProcess } from '../exec/processes.js'
 import { runJson } from '../exec/run.js'
@@ -48,7 +47,7 @@ const once = () => new Promise((resolve) => {
 const WHO_AM_I = `
 const net = require('node:net')
 const [ip, port] = process.argv.slice(1)
-net.createServer((s) => s.end(s.localAddress)).listen(Number(port), ip, () => console.log('listening'))
+net.createServer((s) => s.end(s.localAddress)).listen(Number(port), ip)
 `
 
 const node = (script: string, args: (string | number)[]) => [process.execPath, '-e', script, ...args.map(String)]
@@ -69,21 +68,11 @@ export async function tallyBackends(opts: { netns: string; ip: string; port: num
     for (const b of opts.backends) {
       const server = await startProcess({ argv: inNetns(b.netns, node(WHO_AM_I, [b.ip, opts.port])), label: `check-server-${b.ip}`, pidDir: opts.pidDir, capture: true })
       servers.push(server)
-      await untilPrinted(server, 'listening')
+      await waitUntilListening(server, opts.port, 'tcp')
     }
     const wrap = opts.wrap ?? ((a: string[]) => a)
     return await runJson<Record<string, number>>(wrap(inNetns(opts.netns, node(TALLY, [opts.ip, opts.port, opts.count]))), { timeoutMs: 60_000 })
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
   }
-}
-
-async function untilPrinted(process: { output(): string; label: string; exited: Promise<number> }, text: string): Promise<void> {
-  let exited = false
-  void process.exited.then(() => (exited = true))
-  for (let waited = 0; waited < 10_000 && !exited; waited += 10) {
-    if (process.output().includes(text)) return
-    await sleep(10)
-  }
-  throw new CnibenchError('E_RUN', `${process.label} did not start: ${process.output().trim().split('\n').slice(-2).join(' | ')}`)
 }

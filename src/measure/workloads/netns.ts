@@ -5,15 +5,13 @@
  */
 import { availableParallelism } from 'node:os'
 import { readFile, rm } from 'node:fs/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { CnibenchError } from '../../errors.js'
 import { inNetns } from '../../exec/netns.js'
 import { inCgroup } from '../../lab/cgroup.js'
 import { startProcess, type ManagedProcess } from '../../exec/processes.js'
 import { run, type RunResult } from '../../exec/run.js'
 import type { PodPlan } from '../../lab/topology.js'
 import { readCpuTimes, type CpuTimes } from '../cpu.js'
-import { listens } from '../listening.js'
+import { waitUntilListening } from '../../exec/listening.js'
 import type { CpuChoice, Workload, WorkloadProcess, WorkloadRunOptions } from '../workload.js'
 
 export class NetnsWorkload implements Workload {
@@ -63,23 +61,8 @@ export class NetnsWorkload implements Workload {
     return startProcess({ argv: this.wrap(argv, opts.cpu), label: opts.label, pidDir: this.pidDir, capture: true, ...(opts.signal ? { signal: opts.signal } : {}) })
   }
 
-  /**
-   * Read from /proc/PID/net/{tcp,udp}: that file shows the sockets of the namespace the process is in, so it is exact
-   * and needs no tool. (Before `ip netns exec` has switched namespace it shows the host's, where the port is simply
-   * not found yet.)
-   */
   async waitListening(process: WorkloadProcess, port: number, protocol: 'tcp' | 'udp', timeoutMs = 10_000): Promise<void> {
-    const { pid } = process as ManagedProcess
-    const deadline = Date.now() + timeoutMs
-    let exited: number | undefined
-    void process.exited.then((code) => (exited = code))
-    while (Date.now() < deadline) {
-      const table = await readFile(`/proc/${pid}/net/${protocol}`, 'utf8').catch(() => '')
-      if (listens(table, port, protocol)) return
-      if (exited !== undefined) break
-      await sleep(5)
-    }
-    throw new CnibenchError('E_RUN', `${process.label} did not start listening on port ${port}${exited === undefined ? '' : ` (exited ${exited})`}: ${process.output().trim().split('\n').slice(-2).join(' | ')}`)
+    await waitUntilListening(process as ManagedProcess, port, protocol, timeoutMs)
   }
 
   async collectFile(path: string): Promise<string> {
