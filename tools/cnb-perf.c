@@ -257,15 +257,36 @@ static void serve_udp_stream(void)
 	}
 }
 
+/* The next connection on `listener`, past interruptions and connections aborted while queued; -1 once it fails. */
+static int accept_next(int listener)
+{
+	for (;;) {
+		int fd = accept(listener, NULL, NULL);
+		if (fd >= 0 || (errno != EINTR && errno != ECONNABORTED))
+			return fd;
+	}
+}
+
+/* One accepted TCP connection served to its end: TCP_CRR answers one request, TCP_RR each one until the peer closes. */
+static void answer(int fd, int test, int size, int response)
+{
+	nodelay(fd);
+	if (test == TCP_CRR) {
+		if (read_full(fd, rx, (size_t)size) == 0)
+			write_full(fd, tx, (size_t)response);
+		return;
+	}
+	while (read_full(fd, rx, (size_t)size) == 0 && write_full(fd, tx, (size_t)response) == 0)
+		;
+}
+
 static void serve_tcp_rr(void)
 {
 	int fd = accept(session.listener, NULL, NULL);
 	if (fd < 0)
 		return;
 	session.data = fd;
-	nodelay(fd);
-	while (read_full(fd, rx, (size_t)session.size) == 0 && write_full(fd, tx, (size_t)session.response) == 0)
-		;
+	answer(fd, TCP_RR, session.size, session.response);
 }
 
 static void serve_udp_rr(void)
@@ -283,15 +304,10 @@ static void serve_udp_rr(void)
 static void serve_tcp_crr(void)
 {
 	while (!atomic_load_explicit(&session.done, memory_order_relaxed)) {
-		int fd = accept(session.listener, NULL, NULL);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
+		int fd = accept_next(session.listener);
+		if (fd < 0)
 			return;
-		}
-		nodelay(fd);
-		if (read_full(fd, rx, (size_t)session.size) == 0)
-			write_full(fd, tx, (size_t)session.response);
+		answer(fd, TCP_CRR, session.size, session.response);
 		close(fd); /* the server closes first, as in netperf: TIME_WAIT stays here */
 	}
 }
@@ -405,20 +421,10 @@ static void direct_worker(int listener, int test, int size, int response)
 		_exit(0);
 	memset(tx, 'r', (size_t)response);
 	for (;;) {
-		int fd = accept(listener, NULL, NULL);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
+		int fd = accept_next(listener);
+		if (fd < 0)
 			_exit(1);
-		}
-		nodelay(fd);
-		if (test == TCP_CRR) {
-			if (read_full(fd, rx, (size_t)size) == 0)
-				write_full(fd, tx, (size_t)response);
-		} else {
-			while (read_full(fd, rx, (size_t)size) == 0 && write_full(fd, tx, (size_t)response) == 0)
-				;
-		}
+		answer(fd, test, size, response);
 		close(fd); /* the server closes first, as in netperf: TIME_WAIT stays here */
 	}
 }
