@@ -78,4 +78,13 @@ export async function interleave(rounds: number, items: Record<string, () => Pro
   }
 }
 
+/** Figures collected per key over the rounds, and their medians (a missing figure is kept as NaN, not dropped). */
+export function figures(): { push: (key: string, v: number | undefined) => void; median: (key: string) => number } {
+  const values = new Map<string, number[]>()
+  return {
+    push: (key, v) => void values.set(key, [...(values.get(key) ?? []), v ?? Number.NaN]),
+    median: (key) => median(values.get(key) ?? []),
+  }
+}
+
 export const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—')

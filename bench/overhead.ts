@@ -15,13 +15,12 @@ import { run } from '../dist/exec/run.js'
 import { labDir } from '../dist/lab/state.js'
 import { histogramQuantile } from '../dist/analysis/histogram.js'
 import { join } from 'node:path'
-import { fmt, interleave, median, PIN_CPU, withLab } from './lib.ts'
+import { figures, fmt, interleave, PIN_CPU, withLab } from './lib.ts'
 
 const rounds = Number(process.argv[2] ?? 7)
 const spec = { durationS: 1, warmupS: 0.5, parallel: 1 }
 const tests = [['TCP_STREAM', 10240], ['TCP_RR', 1024], ['TCP_CRR', 1024]] as const
-const results = new Map<string, number[]>()
-const push = (key: string, v: number) => results.set(key, [...(results.get(key) ?? []), v])
+const { push, median: m } = figures()
 
 await withLab('calico-bgp', async (lab) => {
   const [client, server] = lab.lab.plan.pods as [(typeof lab.lab.plan.pods)[number], (typeof lab.lab.plan.pods)[number]]
@@ -48,7 +47,6 @@ await withLab('calico-bgp', async (lab) => {
   }
 })
 
-const m = (key: string) => median(results.get(key) ?? [])
 console.log(`cnibench's own overhead on calico-bgp pod1 → pod2 (cnb-perf), ${rounds} interleaved rounds (medians)`)
 console.log(`TCP_STREAM 10K: raw ${fmt(m('raw TCP_STREAM') / 1e9, 3)} Gbit/s, cnibench ${fmt(m('cnibench TCP_STREAM') / 1e9, 3)} Gbit/s, ratio ${fmt(m('cnibench TCP_STREAM') / m('raw TCP_STREAM'), 3)} (goal ≥ 0.97)`)
 console.log(`TCP_RR 1K P50: raw ${fmt(m('raw TCP_RR'))} µs, cnibench ${fmt(m('cnibench TCP_RR'))} µs, difference ${fmt(m('cnibench TCP_RR') - m('raw TCP_RR'))} µs (goal ≤ +1 µs)`)

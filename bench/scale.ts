@@ -6,27 +6,25 @@
  *     (~+250 µs for the linear list: ~+110 µs each way);
  *   - Services on calico-bgp: kube-proxy's iptables mode against its nftables mode, at N = 0 (client to the pod) and
  *     10,000 Services: TCP_CRR 1K connection-rate ratio (iptables-legacy fell to ~0.55, nftables ~0.87).
- * Last run here: stream ratio 0.036 (iptables-legacy) vs 0.961 (eBPF), P50 +256 µs vs +0.2 µs; conn/s ratio 0.548 vs
- * 0.873.
+ * Last run here: stream ratio 0.037 (iptables-legacy) vs 0.972 (eBPF), P50 +256 µs vs +0.2 µs; conn/s ratio 0.541 vs
+ * 0.865.
  * Usage (root, after a build): node bench/scale.ts [rounds]. Prints figures and ratios; asserts nothing.
  */
 import { engines } from '../dist/engines/index.js'
 import { SERVICE_PORT } from '../dist/measure/servers.js'
 import type { Treatments } from '../dist/lab/treatments.js'
-import { fmt, interleave, median, withLab, type Sampler } from './lib.ts'
+import { figures, fmt, interleave, withLab, type Sampler } from './lib.ts'
 
 const rounds = Number(process.argv[2] ?? 5)
 const N = 10_000
 const spec = { durationS: 1, warmupS: 0.5, parallel: 1 }
-const values = new Map<string, number[]>()
-const push = (key: string, v: number | undefined): void => void values.set(key, [...(values.get(key) ?? []), v ?? Number.NaN])
-const m = (key: string) => median(values.get(key) ?? [])
+const { push, median: m } = figures()
 
+// One untreated lab is N = 0 for both pairs: its streams and round trips for policy, its connection rate for Services.
 const labs: [string, Treatments][] = [
-  ['policy none', {}],
+  ['none', {}],
   ['policy iptables-legacy', { policy: { impl: 'iptables-legacy', rules: N, establishedFirst: false } }],
   ['policy ebpf', { policy: { impl: 'ebpf', rules: N, establishedFirst: false } }],
-  ['services none', {}],
   ['services iptables-legacy', { services: { proxy: 'iptables-legacy', services: N, port: SERVICE_PORT } }],
   ['services nftables', { services: { proxy: 'nftables', services: N, port: SERVICE_PORT } }],
 ]
@@ -44,10 +42,11 @@ async function measure(s: Record<string, Sampler>): Promise<void> {
   const items: Record<string, () => Promise<void>> = {}
   for (const name of labs.map(([n]) => n)) {
     const sampler = s[name] as Sampler
-    if (name.startsWith('policy')) {
+    if (!name.startsWith('services')) {
       items[`${name} stream`] = async () => push(`${name} stream`, (await sampler.sample(engines['cnb-perf'], { ...spec, kind: 'TCP_STREAM', size: 10240 })).metrics['throughput_bps'])
       items[`${name} rr`] = async () => push(`${name} rr`, (await sampler.sample(engines['cnb-perf'], { ...spec, kind: 'TCP_RR', size: 1024 })).metrics['latency_p50_us'])
-    } else {
+    }
+    if (!name.startsWith('policy')) {
       items[`${name} crr`] = async () => push(`${name} crr`, (await sampler.sample(engines['cnb-perf-direct'], { ...spec, kind: 'TCP_CRR', size: 1024 })).metrics['connections_per_s'])
     }
   }
@@ -58,10 +57,10 @@ await withLabs(0, {})
 
 console.log(`policy and Services at N = 0 and ${N.toLocaleString('en-US')} on calico-bgp, ${rounds} interleaved rounds (medians)`)
 for (const impl of ['iptables-legacy', 'ebpf']) {
-  const ratio = m(`policy ${impl} stream`) / m('policy none stream')
-  console.log(`policy ${impl}: TCP_STREAM 10K ${fmt(m('policy none stream') / 1e9)} → ${fmt(m(`policy ${impl} stream`) / 1e9)} Gbit/s, ratio ${fmt(ratio, 3)}; TCP_RR 1K P50 ${fmt(m('policy none rr'))} → ${fmt(m(`policy ${impl} rr`))} µs, difference ${fmt(m(`policy ${impl} rr`) - m('policy none rr'))} µs`)
+  const ratio = m(`policy ${impl} stream`) / m('none stream')
+  console.log(`policy ${impl}: TCP_STREAM 10K ${fmt(m('none stream') / 1e9)} → ${fmt(m(`policy ${impl} stream`) / 1e9)} Gbit/s, ratio ${fmt(ratio, 3)}; TCP_RR 1K P50 ${fmt(m('none rr'))} → ${fmt(m(`policy ${impl} rr`))} µs, difference ${fmt(m(`policy ${impl} rr`) - m('none rr'))} µs`)
 }
 for (const proxy of ['iptables-legacy', 'nftables']) {
-  console.log(`services ${proxy}: TCP_CRR 1K ${fmt(m('services none crr'), 0)} → ${fmt(m(`services ${proxy} crr`), 0)} conn/s, ratio ${fmt(m(`services ${proxy} crr`) / m('services none crr'), 3)}`)
+  console.log(`services ${proxy}: TCP_CRR 1K ${fmt(m('none crr'), 0)} → ${fmt(m(`services ${proxy} crr`), 0)} conn/s, ratio ${fmt(m(`services ${proxy} crr`) / m('none crr'), 3)}`)
 }
 console.log(`linear iptables against eBPF at ${N}: throughput ratio ${fmt(m('policy iptables-legacy stream') / m('policy ebpf stream'), 3)}; kube-proxy iptables against nftables: connection-rate ratio ${fmt(m('services iptables-legacy crr') / m('services nftables crr'), 3)}`)
