@@ -21,7 +21,7 @@ export async function nodeFacts(exec: Exec, hostPod: string): Promise<Record<str
   const mtu = nic ? Number(await sh(`cat /sys/class/net/${nic}/mtu`)) : Number.NaN
   const offloadsJson = nic ? await sh(`ethtool --json -k ${nic} 2>/dev/null`) : ''
   return {
-    machine: hypervisorFlag ? 'vm' : vendor || product ? 'bare metal' : 'unknown',
+    machine: hypervisorFlag ? 'vm' : vendor || product ? 'bare-metal' : 'unknown', // as a lab run's `virtualization`
     dmi: vendor || product ? `${vendor} ${product}`.trim() : 'not readable (no /sys/class/dmi in the pod)',
     nic: nic || 'not found (no default route)',
     nodeMtu: Number.isFinite(mtu) ? mtu : null,
